@@ -1,0 +1,347 @@
+/*
+ * Interpreter main loop: fetch/decode (cached) and dispatch, instruction
+ * budget and exit requests, the interrupt window (IF, STI/MOV SS shadow,
+ * NMI, INIT/SIPI), HLT, single-step traps, and the longjmp landing pad
+ * that delivers exceptions, escalating to #DF and triple fault.
+ * Spec: Intel SDM vol. 3 §6.15 (double fault), §6.8 (interrupt shadow).
+ * Locking: runs on the vCPU thread without the BQL; reads exit_request and
+ * interrupt_request atomically.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <glib.h>
+#include "interp.h"
+#include "interp-api.h"
+#include "flags.h"
+#include "system/memory.h"
+
+#define ARITH_MASK (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+
+uint64_t interp_get_eflags(Interp *s)
+{
+    return (s->env->eflags & ~(uint64_t)ARITH_MASK) | lf_get(s) | 2;
+}
+
+void interp_set_eflags(Interp *s, uint64_t val, uint64_t mask)
+{
+    CPUX86State *env = s->env;
+    uint64_t old = env->eflags;
+    env->eflags = ((old & ~mask) | (val & mask)) | 2;
+    if (mask & ARITH_MASK) {
+        uint32_t fl = (lf_get(s) & ~(uint32_t)mask) | ((uint32_t)val & (uint32_t)mask);
+        lf_set(s, fl & ARITH_MASK);
+    }
+    if ((old ^ env->eflags) & VM_MASK) {
+        interp_update_mode(s);
+    }
+}
+
+void interp_exit_slice(Interp *s, int code)
+{
+    s->exit_code = code;
+}
+
+void raise_exception(Interp *s, int vec, uint32_t err)
+{
+    s->exc_vec = vec;
+    s->exc_err = err;
+    s->exc_has_err = excp_has_error_code(vec);
+    s->env->rip = s->start_rip;
+    s->env->regs[R_ESP] = s->start_rsp;
+    siglongjmp(s->jb, 1);
+}
+
+void raise_exception_noerr(Interp *s, int vec)
+{
+    raise_exception(s, vec, 0);
+}
+
+void jump_to(Interp *s, uint64_t ip, int opsize)
+{
+    CPUX86State *env = s->env;
+    if (s->code64 && opsize == 8) {
+        if ((uint64_t)((int64_t)(ip << 16) >> 16) != ip) {
+            RAISE_GP(s, 0);
+        }
+    } else {
+        ip &= opsize == 2 ? 0xffff : 0xffffffffull;
+        if (!s->code64 && ip > env->segs[R_CS].limit) {
+            RAISE_GP(s, 0);
+        }
+    }
+    env->rip = ip;
+}
+
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t guest_tsc(Interp *s)
+{
+    return host_ns() + s->tsc_offset;
+}
+
+static bool contributory(int v)
+{
+    return v == EXCP00_DIVZ || (v >= EXCP0A_TSS && v <= EXCP0D_GPF);
+}
+
+static int trace_level = -1;
+
+/* KEMU_INTERP_TRACE=1 prints every exception (debug aid). */
+static bool tracing(void)
+{
+    if (trace_level < 0) {
+        const char *e = getenv("KEMU_INTERP_TRACE");
+        trace_level = e ? atoi(e) : 0;
+    }
+    return trace_level > 0;
+}
+
+/* Landing pad work: deliver s->exc_vec. Returns true on triple fault. */
+static bool handle_exception(Interp *s)
+{
+    int vec = s->exc_vec;
+    uint32_t err = s->exc_err;
+    bool has_err = s->exc_has_err;
+    s->exc_vec = -1;
+    if (unlikely(tracing())) {
+        fprintf(stderr, "interp: exception %d err %#x at %04x:%#llx cpl %d (delivering %d)\n",
+                vec, err, s->env->segs[R_CS].selector, (unsigned long long)s->env->rip,
+                s->cpl, s->delivering);
+    }
+    if (s->delivering >= 0) {
+        int first = s->delivering;
+        if (first == EXCP08_DBLE) {
+            return true;
+        }
+        bool c1 = contributory(first), c2 = contributory(vec);
+        if ((c1 && c2) || (first == EXCP0E_PAGE && (c2 || vec == EXCP0E_PAGE))) {
+            vec = EXCP08_DBLE;
+            err = 0;
+            has_err = true;
+        }
+    }
+    if (!s->pe) {
+        has_err = false;
+    }
+    s->delivering = vec;
+    do_interrupt(s, vec, false, has_err, err, s->env->rip);
+    s->delivering = -1;
+    return false;
+}
+
+static void deliver_external(Interp *s, int vec)
+{
+    CPUX86State *env = s->env;
+    s->start_rip = env->rip;
+    s->start_rsp = env->regs[R_ESP];
+    s->delivering = -2;
+    do_interrupt(s, vec, false, false, 0, env->rip);
+    s->delivering = -1;
+    env->halted = false;
+    s->cpu->halted = false;
+}
+
+/* Check pending events at an instruction boundary. Returns true if the CPU
+ * cannot continue (waiting for SIPI). */
+static bool check_interrupts(Interp *s)
+{
+    CPUState *cpu = s->cpu;
+    CPUX86State *env = s->env;
+    unsigned ir = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
+    if (!ir) {
+        return false;
+    }
+    if (ir & CPU_INTERRUPT_INIT) {
+        atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_INIT);
+        ihook_init_reset(cpu);
+        lf_set(s, env->eflags & ARITH_MASK);
+        tlb_flush(s, true);
+        interp_update_mode(s);
+        s->wait_sipi = cpu->halted;
+        env->halted = cpu->halted;
+        if (s->wait_sipi) {
+            return true;
+        }
+    }
+    if (ir & CPU_INTERRUPT_SIPI) {
+        atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_SIPI);
+        if (s->wait_sipi) {
+            s->wait_sipi = false;
+            env->segs[R_CS].selector = env->sipi_vector << 8;
+            env->segs[R_CS].base = (uint64_t)env->sipi_vector << 12;
+            env->rip = 0;
+            env->halted = false;
+            cpu->halted = false;
+            interp_update_mode(s);
+        }
+    }
+    if (s->wait_sipi) {
+        return true;
+    }
+    if (env->interrupt_shadow) {
+        return false;
+    }
+    if ((ir & CPU_INTERRUPT_NMI) && !env->nmi_masked) {
+        atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_NMI);
+        env->nmi_masked = true;
+        deliver_external(s, EXCP02_NMI);
+        return false;
+    }
+    if ((ir & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK)) {
+        atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_HARD);
+        int v = ihook_get_interrupt(cpu);
+        if (ihook_has_interrupt(cpu)) {
+            atomic_fetch_or(&cpu->interrupt_request, CPU_INTERRUPT_HARD);
+        }
+        if (v >= 0) {
+            deliver_external(s, v);
+        }
+    }
+    return false;
+}
+
+static int run(Interp *s, uint64_t budget)
+{
+    CPUX86State *env = s->env;
+    CPUState *cpu = s->cpu;
+    for (;;) {
+        if (unlikely(s->icount >= budget)) {
+            return EXCP_INTERRUPT;
+        }
+        if (unlikely(atomic_load_explicit(&cpu->exit_request, memory_order_relaxed))) {
+            return EXCP_INTERRUPT;
+        }
+        if (unlikely(atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed))) {
+            if (check_interrupts(s)) {
+                return EXCP_HLT;
+            }
+        }
+        s->start_rip = env->rip;
+        s->start_rsp = env->regs[R_ESP];
+        const Insn *i = decode_fetch(s);
+        uint64_t nrip = env->rip + i->len;
+        if (!s->code64) {
+            nrip &= 0xffffffffull;
+        }
+        s->next_rip = nrip;
+        env->rip = nrip;
+        s->inhibit_irq = false;
+        bool tf = env->eflags & TF_MASK;
+        i->h(s, i);
+        s->icount++;
+        env->interrupt_shadow = s->inhibit_irq;
+        if (unlikely(tf)) {
+            env->dr[6] |= 1u << 14;
+            s->start_rip = env->rip;
+            s->start_rsp = env->regs[R_ESP];
+            s->delivering = EXCP01_DB;
+            do_interrupt(s, EXCP01_DB, false, false, 0, env->rip);
+            s->delivering = -1;
+        }
+        if (unlikely(s->exit_code)) {
+            int c = s->exit_code;
+            s->exit_code = 0;
+            return c;
+        }
+    }
+}
+
+int interp_exec(Interp *s, uint64_t budget_in)
+{
+    volatile uint64_t budget = budget_in;
+    CPUX86State *env = s->env;
+    CPUState *cpu = s->cpu;
+    int ret;
+
+    lf_set(s, env->eflags & ARITH_MASK);
+    interp_update_mode(s);
+    if (env->tsc != s->tsc_synced) {
+        s->tsc_offset = env->tsc - host_ns();
+    }
+    if (as_memory.view && as_memory.view->gen != s->fv_gen) {
+        s->fv_gen = as_memory.view->gen;
+        tlb_flush(s, true);
+    }
+    s->icount_start = s->icount;
+    s->exc_vec = -1;
+    s->delivering = -1;
+    s->exit_code = 0;
+
+    if (env->halted || cpu->halted) {
+        unsigned ir = atomic_load(&cpu->interrupt_request);
+        bool wake = (ir & (CPU_INTERRUPT_NMI | CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) ||
+                    ((ir & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK));
+        if (!wake) {
+            env->halted = cpu->halted = true;
+            ret = EXCP_HLT;
+            goto out;
+        }
+        if (!s->wait_sipi || (ir & CPU_INTERRUPT_SIPI)) {
+            env->halted = false;
+            cpu->halted = false;
+        }
+    }
+
+    budget = budget_in + s->icount;
+    if (sigsetjmp(s->jb, 0) != 0) {
+        if (handle_exception(s)) {
+            s->triple_fault = true;
+            s->delivering = -1;
+            ret = EXCP_RESET;
+            goto out;
+        }
+    }
+    ret = run(s, budget);
+out:
+    env->eflags = interp_get_eflags(s);
+    env->tsc = guest_tsc(s);
+    s->tsc_synced = env->tsc;
+    return ret;
+}
+
+Interp *interp_new(CPUState *cpu)
+{
+    Interp *s = g_new0(Interp, 1);
+    decode_init();
+    s->cpu = cpu;
+    s->env = &cpu->env;
+    s->dc = g_new0(DCEntry, DC_SIZE);
+    for (unsigned k = 0; k < DC_SIZE; k++) {
+        s->dc[k].lip = ~0ull;
+    }
+    tlb_flush(s, true);
+    s->exc_vec = -1;
+    s->delivering = -1;
+    s->tsc_synced = ~0ull;
+    interp_update_mode(s);
+    return s;
+}
+
+void interp_free(Interp *s)
+{
+    if (s) {
+        g_free(s->dc);
+        g_free(s);
+    }
+}
+
+void interp_flush(Interp *s)
+{
+    tlb_flush(s, true);
+    for (unsigned k = 0; k < DC_SIZE; k++) {
+        s->dc[k].lip = ~0ull;
+    }
+    s->wait_sipi = false;
+    interp_update_mode(s);
+}
+
+uint64_t interp_icount(Interp *s)
+{
+    return s->icount;
+}

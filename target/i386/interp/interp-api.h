@@ -1,0 +1,28 @@
+/*
+ * Public entry points of the software x86-64 CPU, used by the "tcg"
+ * accelerator glue (accel/tcg) and by the unit tests.
+ * Spec: architecture.md §3.3.
+ * Locking: an Interp belongs to one CPUState; call these on the thread
+ * that runs that vCPU, without the BQL.
+ */
+#ifndef INTERP_API_H
+#define INTERP_API_H
+
+#include <stdint.h>
+#include "system/cpus.h"
+
+typedef struct Interp Interp;
+
+Interp *interp_new(CPUState *cpu);
+void interp_free(Interp *s);
+/* Run up to 'budget' instructions; returns EXCP_INTERRUPT, EXCP_HLT,
+ * EXCP_RESET (triple fault) or EXCP_DEBUG. env is complete on return. */
+int interp_exec(Interp *s, uint64_t budget);
+/* env was changed from outside (reset, monitor, loader): drop caches. */
+void interp_flush(Interp *s);
+/* Instructions retired so far. */
+uint64_t interp_icount(Interp *s);
+/* Guest TSC frequency: the TSC counts host nanoseconds (1 GHz). */
+#define INTERP_TSC_HZ 1000000000ull
+
+#endif

@@ -1,0 +1,454 @@
+/*
+ * Internal header of the software x86-64 CPU: the per-vCPU interpreter
+ * state (Interp), the decoded instruction (Insn), memory access helpers
+ * built on the software TLB, and the prototypes shared by the interp files.
+ * Spec: Intel SDM vol. 2 (instruction formats), vol. 3 (system state).
+ * Locking: everything here runs on the vCPU thread without the BQL; only
+ * as_rw() on MMIO/PIO takes the BQL (inside memory.c).
+ */
+#ifndef INTERP_INTERP_H
+#define INTERP_INTERP_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <glib.h>
+#include "util/error.h"
+#include "target/i386/cpu.h"
+#include "system/cpus.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef struct Interp Interp;
+typedef struct Insn Insn;
+typedef void (*InsnHandler)(Interp *s, const Insn *i);
+
+/* Insn.flags */
+#define IF_REX      0x01   /* a REX prefix was present (byte regs SPL..DIL) */
+#define IF_MEM      0x02   /* ModRM names memory */
+#define IF_RIPREL   0x04   /* RIP-relative address */
+#define IF_LOCK     0x08
+#define IF_REXW     0x10
+#define IF_SEGOVR   0x20   /* explicit segment override */
+
+struct Insn {
+    InsnHandler h;
+    uint8_t len;
+    uint8_t opsize;        /* 1, 2, 4, 8 bytes */
+    uint8_t addrsize;      /* 2, 4, 8 */
+    uint8_t seg;           /* effective segment for the memory operand */
+    uint8_t rep;           /* 0, 0xf3, 0xf2 */
+    uint8_t flags;
+    uint8_t op;            /* last opcode byte */
+    uint8_t reg;           /* ModRM.reg (+REX.R) */
+    uint8_t rm;            /* ModRM.rm (+REX.B): register form */
+    uint8_t base;          /* 0xff: none */
+    uint8_t index;         /* 0xff: none */
+    uint8_t scale;         /* shift count 0..3 */
+    uint8_t mod;
+    uint8_t pfx;           /* mandatory-prefix class: 0 none, 1 66, 2 f3, 3 f2 */
+    int32_t disp;
+    uint16_t imm2;         /* ENTER level, far pointer selector */
+    uint64_t imm;
+};
+
+/* Software TLB (direct-mapped). perm bits: access type + 3 * user. */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define PERM_R  1u
+#define PERM_W  2u
+#define PERM_X  4u
+#define PERM_UR 8u
+#define PERM_UW 16u
+#define PERM_UX 32u
+#define PERM_GLOBAL 64u
+
+typedef struct TLBEntry {
+    uint64_t vpn;          /* linear page number; ~0 = invalid */
+    uint8_t *host;         /* host address of the page (RAM only) */
+    uint32_t perm;         /* fast path: accesses served from host */
+    uint32_t slow_perm;    /* accesses allowed at all (MMIO, ROM writes) */
+    uint64_t ppage;        /* physical page address */
+} TLBEntry;
+
+/* Decode cache (direct-mapped by linear RIP, validated by raw bytes). */
+#define DC_BITS 12
+#define DC_SIZE (1u << DC_BITS)
+typedef struct DCEntry {
+    uint64_t lip;          /* linear address of the instruction */
+    uint32_t mode;         /* code size key */
+    uint8_t bytes[15];
+    Insn insn;
+} DCEntry;
+
+enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+struct Interp {
+    CPUX86State *env;
+    CPUState *cpu;
+
+    /* lazy arithmetic flags: see flags.h */
+    uint64_t lf_res;
+    uint32_t lf_aux;
+
+    /* per-instruction */
+    uint64_t start_rip, start_rsp;
+    uint64_t next_rip;
+    sigjmp_buf jb;
+    int exc_vec;                 /* pending exception, -1 none */
+    uint32_t exc_err;
+    bool exc_has_err;
+    int delivering;              /* vector being delivered, -1 none */
+    bool triple_fault;
+    bool inhibit_irq;            /* shadow set by this instruction */
+    int exit_code;               /* nonzero: leave the slice with this */
+
+    /* mode cache (interp_update_mode) */
+    int cpl;
+    bool pe, lma, code64, vm86;
+    uint8_t code_size;           /* 2, 4, 8 */
+    uint8_t stack_size;          /* 2, 4, 8 */
+    uint32_t perm_need[3];       /* TLB perm bit for R/W/X at this CPL */
+    uint64_t la_mask;            /* 32-bit truncation outside long mode */
+
+    TLBEntry tlb[TLB_SIZE];
+    unsigned fv_gen;
+    DCEntry *dc;
+
+    bool wait_sipi;              /* INIT received, waiting for SIPI */
+    uint64_t icount, icount_start;
+    uint64_t tsc_offset;
+    uint64_t tsc_synced;         /* env->tsc value we last wrote */         /* guest tsc = host ns-based clock + offset */
+};
+
+/* ---- exec.c ---- */
+void __attribute__((noreturn)) raise_exception(Interp *s, int vec, uint32_t err);
+void __attribute__((noreturn)) raise_exception_noerr(Interp *s, int vec);
+void interp_update_mode(Interp *s);
+uint64_t interp_get_eflags(Interp *s);
+void interp_set_eflags(Interp *s, uint64_t val, uint64_t mask);
+void interp_exit_slice(Interp *s, int code);
+#define RAISE_UD(s) raise_exception_noerr(s, EXCP06_ILLOP)
+#define RAISE_GP(s, e) raise_exception(s, EXCP0D_GPF, (e))
+
+/* ---- decode.c ---- */
+void decode_init(void);
+/* Decode at s->env->rip; faults are raised. Returns the (cached) Insn. */
+const Insn *decode_fetch(Interp *s);
+/* Decode a byte buffer (tests): returns length, or -1 on #UD. */
+int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out);
+
+/* ---- mmu.c ---- */
+void tlb_flush(Interp *s, bool include_global);
+void tlb_flush_page(Interp *s, uint64_t la);
+/* Translate for an access; fills/uses the TLB; returns host ptr or NULL
+ * (MMIO), *pa receives the physical address. user: access is a CPL3 one. */
+uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa);
+uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user);
+void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user);
+void mem_probe_write(Interp *s, uint64_t la, int size, bool user);
+void mem_read_bytes(Interp *s, uint64_t la, void *buf, int n, bool user);
+void mem_read_bytes_acc(Interp *s, uint64_t la, void *buf, int n, int acc, bool user);
+void mem_write_bytes(Interp *s, uint64_t la, const void *buf, int n, bool user);
+uint64_t phys_ld(Interp *s, uint64_t pa, int size);
+void phys_st(Interp *s, uint64_t pa, uint64_t val, int size);
+/* Non-faulting translation for debuggers/tests: -1 when unmapped. */
+int64_t mmu_debug_translate(Interp *s, uint64_t la);
+
+/* ---- seg.c ---- */
+uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc);
+void load_seg(Interp *s, int seg, uint16_t sel);
+void load_seg_real(Interp *s, int seg, uint16_t sel);
+bool load_desc(Interp *s, uint16_t sel, uint32_t *lo, uint32_t *hi);
+void set_seg_from_desc(SegmentCache *sc, uint16_t sel, uint32_t lo, uint32_t hi);
+uint64_t desc_base(uint32_t lo, uint32_t hi);
+uint32_t desc_limit(uint32_t lo, uint32_t hi);
+void do_lldt(Interp *s, uint16_t sel);
+void do_ltr(Interp *s, uint16_t sel);
+void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err);
+
+/* ---- excp.c ---- */
+/* Deliver vector through the IDT. is_int: software INT n (privilege check),
+ * next_rip: return address pushed for traps/INT. */
+void do_interrupt(Interp *s, int vec, bool is_int, bool has_err,
+                  uint32_t err, uint64_t next_rip);
+bool excp_has_error_code(int vec);
+
+/* ---- ctrl.c ---- */
+void do_iret(Interp *s, int opsize);
+void do_far_jmp(Interp *s, uint16_t sel, uint64_t off);
+void do_far_call(Interp *s, uint16_t sel, uint64_t off, int opsize);
+void do_far_ret(Interp *s, int opsize, uint16_t pop_extra);
+bool cond_true(Interp *s, int cc);
+
+/* ---- system.c ---- */
+void set_cr0(Interp *s, uint64_t v);
+void set_cr3(Interp *s, uint64_t v);
+void set_cr4(Interp *s, uint64_t v);
+void set_efer(Interp *s, uint64_t v);
+bool io_allowed(Interp *s, uint16_t port, int size);
+uint64_t io_in(Interp *s, uint16_t port, int size);
+void io_out(Interp *s, uint16_t port, uint64_t val, int size);
+uint64_t guest_tsc(Interp *s);
+void fpu_check(Interp *s);
+void sse_check(Interp *s);
+
+/* ---- glue.c (tests stub these) ---- */
+void ihook_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
+                 uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
+bool ihook_has_feature(CPUX86State *env, FeatureWord w, uint32_t bit);
+int ihook_get_interrupt(CPUState *cpu);
+bool ihook_has_interrupt(CPUState *cpu);
+uint8_t ihook_get_tpr(CPUState *cpu);
+void ihook_set_tpr(CPUState *cpu, uint8_t v);
+void ihook_set_apic_base(CPUState *cpu, uint64_t v);
+uint64_t ihook_get_tsc_deadline(CPUState *cpu);
+void ihook_set_tsc_deadline(CPUState *cpu, uint64_t v);
+void ihook_cpu_reset(CPUX86State *env);
+void ihook_init_reset(CPUState *cpu);
+
+/* ---- register helpers ---- */
+static inline uint64_t size_mask(int size)
+{
+    return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline uint64_t sext(uint64_t v, int size)
+{
+    switch (size) {
+    case 1: return (uint64_t)(int64_t)(int8_t)v;
+    case 2: return (uint64_t)(int64_t)(int16_t)v;
+    case 4: return (uint64_t)(int64_t)(int32_t)v;
+    default: return v;
+    }
+}
+
+static inline uint64_t get_reg(Interp *s, int r, int size, bool rex)
+{
+    CPUX86State *env = s->env;
+    if (size == 1) {
+        if (!rex && r >= 4 && r < 8) {
+            return (env->regs[r - 4] >> 8) & 0xff;
+        }
+        return env->regs[r] & 0xff;
+    }
+    return env->regs[r] & size_mask(size);
+}
+
+static inline void set_reg(Interp *s, int r, uint64_t v, int size, bool rex)
+{
+    CPUX86State *env = s->env;
+    switch (size) {
+    case 1:
+        if (!rex && r >= 4 && r < 8) {
+            env->regs[r - 4] = (env->regs[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
+        } else {
+            env->regs[r] = (env->regs[r] & ~0xffull) | (v & 0xff);
+        }
+        break;
+    case 2:
+        env->regs[r] = (env->regs[r] & ~0xffffull) | (v & 0xffff);
+        break;
+    case 4:
+        env->regs[r] = (uint32_t)v;
+        break;
+    default:
+        env->regs[r] = v;
+        break;
+    }
+}
+
+/* ---- memory access through segments + TLB ---- */
+static inline uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+{
+    uint64_t vpn = la >> 12;
+    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    if (likely(e->vpn == vpn && (e->perm & s->perm_need[acc]) &&
+               (la & 0xfff) + size <= 4096)) {
+        return e->host + (la & 0xfff);
+    }
+    return NULL;
+}
+
+static inline uint64_t load_host(const uint8_t *p, int size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void store_host(uint8_t *p, uint64_t v, int size)
+{
+    switch (size) {
+    case 1: *p = v; break;
+    case 2: { uint16_t x = v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+static inline uint64_t lin_ld(Interp *s, uint64_t la, int size)
+{
+    uint8_t *p = tlb_hit(s, la, size, ACC_R);
+    if (likely(p)) {
+        return load_host(p, size);
+    }
+    return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
+}
+
+static inline void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
+{
+    uint8_t *p = tlb_hit(s, la, size, ACC_W);
+    if (likely(p)) {
+        store_host(p, v, size);
+        return;
+    }
+    mem_write_slow(s, la, v, size, s->cpl == 3);
+}
+
+static inline uint64_t ld(Interp *s, int seg, uint64_t off, int size)
+{
+    return lin_ld(s, seg_linear(s, seg, off, size, ACC_R), size);
+}
+
+static inline void st(Interp *s, int seg, uint64_t off, uint64_t v, int size)
+{
+    lin_st(s, seg_linear(s, seg, off, size, ACC_W), v, size);
+}
+
+/* Supervisor-implicit accesses (descriptor tables, TSS, IDT). */
+static inline uint64_t sys_ld(Interp *s, uint64_t la, int size)
+{
+    return mem_read_slow(s, la, size, ACC_R, false);
+}
+
+static inline void sys_st(Interp *s, uint64_t la, uint64_t v, int size)
+{
+    mem_write_slow(s, la, v, size, false);
+}
+
+/* ---- effective addresses ---- */
+static inline uint64_t addr_mask(int asz)
+{
+    return asz == 8 ? ~0ull : asz == 4 ? 0xffffffffull : 0xffffull;
+}
+
+static inline uint64_t insn_ea(Interp *s, const Insn *i)
+{
+    uint64_t a = (uint64_t)(int64_t)i->disp;
+    if (i->flags & IF_RIPREL) {
+        a += s->next_rip;
+    } else {
+        if (i->base != 0xff) {
+            a += s->env->regs[i->base];
+        }
+        if (i->index != 0xff) {
+            a += s->env->regs[i->index] << i->scale;
+        }
+    }
+    return a & addr_mask(i->addrsize);
+}
+
+/* Read/modify/write reference to a ModRM operand. */
+typedef struct MemRef {
+    uint8_t *host;
+    uint64_t la;
+    int size;
+} MemRef;
+
+static inline uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
+{
+    uint64_t la = seg_linear(s, i->seg, insn_ea(s, i), size, ACC_W);
+    r->la = la;
+    r->size = size;
+    r->host = tlb_hit(s, la, size, ACC_W);
+    if (likely(r->host)) {
+        return load_host(r->host, size);
+    }
+    mem_probe_write(s, la, size, s->cpl == 3);
+    return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
+}
+
+static inline void rmw_st(Interp *s, MemRef *r, uint64_t v)
+{
+    if (likely(r->host)) {
+        store_host(r->host, v, r->size);
+    } else {
+        mem_write_slow(s, r->la, v, r->size, s->cpl == 3);
+    }
+}
+
+/* Generic E operand access. */
+static inline uint64_t e_ld(Interp *s, const Insn *i, int size)
+{
+    if (i->flags & IF_MEM) {
+        return ld(s, i->seg, insn_ea(s, i), size);
+    }
+    return get_reg(s, i->rm, size, i->flags & IF_REX);
+}
+
+static inline void e_st(Interp *s, const Insn *i, uint64_t v, int size)
+{
+    if (i->flags & IF_MEM) {
+        st(s, i->seg, insn_ea(s, i), v, size);
+    } else {
+        set_reg(s, i->rm, v, size, i->flags & IF_REX);
+    }
+}
+
+/* ---- stack ---- */
+static inline uint64_t sp_mask(Interp *s)
+{
+    return addr_mask(s->stack_size);
+}
+
+static inline void push(Interp *s, uint64_t v, int size)
+{
+    CPUX86State *env = s->env;
+    uint64_t m = sp_mask(s);
+    uint64_t sp = (env->regs[R_ESP] - size) & m;
+    st(s, R_SS, sp, v, size);
+    env->regs[R_ESP] = (env->regs[R_ESP] & ~m) | sp;
+}
+
+static inline uint64_t pop_peek(Interp *s, int size, int depth)
+{
+    uint64_t m = sp_mask(s);
+    return ld(s, R_SS, (s->env->regs[R_ESP] + depth) & m, size);
+}
+
+static inline void sp_add(Interp *s, int64_t n)
+{
+    CPUX86State *env = s->env;
+    uint64_t m = sp_mask(s);
+    env->regs[R_ESP] = (env->regs[R_ESP] & ~m) | ((env->regs[R_ESP] + n) & m);
+}
+
+static inline uint64_t pop(Interp *s, int size)
+{
+    uint64_t v = pop_peek(s, size, 0);
+    sp_add(s, size);
+    return v;
+}
+
+/* Jump to a new IP, masked by the operand size, with the CS limit check. */
+void jump_to(Interp *s, uint64_t ip, int opsize);
+
+/* Handler table entry points declared by insn.def. */
+#define HANDLER(name) void name(Interp *s, const Insn *i)
+/* A family with one handler for every form and size. */
+#define FAM1(fam, fn) const InsnHandler F_##fam[8] = { fn, fn, fn, fn, fn, fn, fn, fn }
+/* A family specialised by size, same handler for register and memory form. */
+#define FAMSZ(fam, fn) const InsnHandler F_##fam[8] = { fn##_1, fn##_2, fn##_4, fn##_8, \
+                                                       fn##_1, fn##_2, fn##_4, fn##_8 }
+/* A family specialised by form and size. */
+#define FAMRM(fam, fn) const InsnHandler F_##fam[8] = { fn##_r1, fn##_r2, fn##_r4, fn##_r8, \
+                                                       fn##_m1, fn##_m2, fn##_m4, fn##_m8 }
+HANDLER(h_ud);
+
+#endif

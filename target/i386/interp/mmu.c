@@ -1,0 +1,440 @@
+/*
+ * Paging and the software TLB: 32-bit (with PSE 4M pages), PAE and 4-level
+ * walks with NX, global pages, accessed/dirty bits, CR0.WP and U/S checks;
+ * a direct-mapped TLB holding host pointers; slow-path accesses (page
+ * crossings, MMIO through as_rw) and physical accesses for table walks.
+ * Spec: Intel SDM vol. 3 chapter 4 (paging), §4.7 (page-fault error code).
+ * Locking: vCPU thread only; RAM is accessed directly, MMIO via as_rw()
+ * which takes the BQL itself.
+ */
+#include "interp.h"
+#include "system/memory.h"
+
+#define PG_P    (1ull << 0)
+#define PG_RW   (1ull << 1)
+#define PG_US   (1ull << 2)
+#define PG_A    (1ull << 5)
+#define PG_D    (1ull << 6)
+#define PG_PS   (1ull << 7)
+#define PG_G    (1ull << 8)
+#define PG_NX   (1ull << 63)
+#define PG_ADDR 0x000ffffffffff000ull
+
+#define PFE_P    1u
+#define PFE_W    2u
+#define PFE_U    4u
+#define PFE_RSVD 8u
+#define PFE_I    16u
+
+void tlb_flush(Interp *s, bool include_global)
+{
+    for (unsigned k = 0; k < TLB_SIZE; k++) {
+        TLBEntry *e = &s->tlb[k];
+        if (include_global || !(e->slow_perm & PERM_GLOBAL)) {
+            e->vpn = ~0ull;
+            e->perm = 0;
+            e->slow_perm = 0;
+        }
+    }
+}
+
+void tlb_flush_page(Interp *s, uint64_t la)
+{
+    uint64_t vpn = la >> 12;
+    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    /* large pages may be cached as several 4K entries: drop those too */
+    for (unsigned k = 0; k < TLB_SIZE; k++) {
+        TLBEntry *x = &s->tlb[k];
+        if (x->vpn != ~0ull && (x->slow_perm & 0x80u) &&
+            (x->vpn >> 9) == (vpn >> 9)) {
+            x->vpn = ~0ull;
+            x->perm = x->slow_perm = 0;
+        }
+    }
+    if (e->vpn == vpn) {
+        e->vpn = ~0ull;
+        e->perm = e->slow_perm = 0;
+    }
+}
+
+uint64_t phys_ld(Interp *s, uint64_t pa, int size)
+{
+    uint64_t len = size;
+    pa &= s->env->a20_mask;
+    uint8_t *p = as_map(&as_memory, pa, &len, false);
+    if (p && len >= (uint64_t)size) {
+        return load_host(p, size);
+    }
+    uint64_t v = 0;
+    as_rw(&as_memory, pa, &v, size, false);
+    return v;
+}
+
+void phys_st(Interp *s, uint64_t pa, uint64_t val, int size)
+{
+    uint64_t len = size;
+    pa &= s->env->a20_mask;
+    uint8_t *p = as_map(&as_memory, pa, &len, true);
+    if (p && len >= (uint64_t)size) {
+        store_host(p, val, size);
+        return;
+    }
+    as_rw(&as_memory, pa, &val, size, true);
+}
+
+static void __attribute__((noreturn))
+page_fault(Interp *s, uint64_t la, uint32_t err)
+{
+    s->env->cr[2] = la;
+    raise_exception(s, EXCP0E_PAGE, err);
+}
+
+typedef struct Walk {
+    uint64_t pa;           /* physical address of the 4K page */
+    bool uok, wok, nx, global, large, dirty;
+} Walk;
+
+/*
+ * Walk the page tables for la. On success fills w and sets A (and D for
+ * writes); on failure returns the page-fault error code (nonzero) when
+ * 'fault' is false, else raises #PF.
+ */
+static uint32_t walk(Interp *s, uint64_t la, int acc, bool user, Walk *w, bool fault)
+{
+    CPUX86State *env = s->env;
+    uint64_t cr4 = env->cr[4];
+    bool nxe = env->efer & EFER_NXE;
+    uint32_t err = (acc == ACC_W ? PFE_W : 0) | (user ? PFE_U : 0);
+    uint64_t ent[5];
+    uint64_t ent_addr[5];
+    int nlev = 0;
+    uint64_t pa;
+    int pshift = 12;
+
+    w->uok = w->wok = true;
+    w->nx = false;
+    w->large = false;
+
+    if (acc == ACC_X && nxe && (cr4 & CR4_PAE)) {
+        err |= PFE_I;
+    }
+
+    if (!(cr4 & CR4_PAE)) {
+        uint64_t pde_a = (env->cr[3] & 0xfffff000ull) + ((la >> 22) & 0x3ff) * 4;
+        uint64_t pde = phys_ld(s, pde_a, 4);
+        if (!(pde & PG_P)) {
+            goto notpresent;
+        }
+        ent[nlev] = pde;
+        ent_addr[nlev++] = pde_a;
+        if ((pde & PG_PS) && (cr4 & CR4_PSE)) {
+            pa = (pde & 0xffc00000ull) | (((pde >> 13) & 0xff) << 32);
+            pa |= la & 0x3ff000;
+            pshift = 22;
+        } else {
+            uint64_t pte_a = (pde & 0xfffff000ull) + ((la >> 12) & 0x3ff) * 4;
+            uint64_t pte = phys_ld(s, pte_a, 4);
+            if (!(pte & PG_P)) {
+                goto notpresent_acc;
+            }
+            ent[nlev] = pte;
+            ent_addr[nlev++] = pte_a;
+            pa = pte & 0xfffff000ull;
+        }
+    } else {
+        uint64_t table;
+        int level;
+        if (env->efer & EFER_LMA) {
+            table = env->cr[3] & PG_ADDR;
+            level = 4;
+        } else {
+            uint64_t pdpte_a = (env->cr[3] & 0xffffffe0ull) + ((la >> 30) & 3) * 8;
+            uint64_t pdpte = phys_ld(s, pdpte_a, 8);
+            if (!(pdpte & PG_P)) {
+                goto notpresent;
+            }
+            if (pdpte & 0x1e6ull) {
+                err |= PFE_RSVD | PFE_P;
+                goto fail;
+            }
+            table = pdpte & PG_ADDR;
+            level = 2;
+        }
+        for (;;) {
+            int shift = 12 + 9 * (level - 1);
+            uint64_t ea = table + ((la >> shift) & 511) * 8;
+            uint64_t e = phys_ld(s, ea, 8);
+            if (!(e & PG_P)) {
+                goto notpresent_acc;
+            }
+            if ((e & PG_NX) && !nxe) {
+                err |= PFE_RSVD | PFE_P;
+                goto fail;
+            }
+            if (level == 4 && (e & PG_PS)) {
+                err |= PFE_RSVD | PFE_P;
+                goto fail;
+            }
+            ent[nlev] = e;
+            ent_addr[nlev++] = ea;
+            if (level == 1) {
+                pa = e & PG_ADDR;
+                break;
+            }
+            if ((e & PG_PS) && (level == 2 || level == 3)) {
+                uint64_t psize = 1ull << shift;
+                pa = (e & PG_ADDR & ~(psize - 1)) | (la & (psize - 1) & ~0xfffull);
+                pshift = shift;
+                break;
+            }
+            table = e & PG_ADDR;
+            level--;
+        }
+    }
+
+    for (int k = 0; k < nlev; k++) {
+        w->uok &= (ent[k] & PG_US) != 0;
+        w->wok &= (ent[k] & PG_RW) != 0;
+        if (nxe && (ent[k] & PG_NX)) {
+            w->nx = true;
+        }
+    }
+    uint64_t leaf = ent[nlev - 1];
+    w->global = (leaf & PG_G) && (cr4 & CR4_PGE);
+    w->large = pshift > 12;
+
+    /* permission checks */
+    err |= PFE_P;
+    if (user && !w->uok) {
+        goto fail;
+    }
+    if (acc == ACC_W && !w->wok && (user || (env->cr[0] & CR0_WP))) {
+        goto fail;
+    }
+    if (acc == ACC_X && w->nx) {
+        goto fail;
+    }
+    if (acc == ACC_X && !user && w->uok && (cr4 & CR4_SMEP)) {
+        goto fail;
+    }
+
+    /* accessed / dirty */
+    for (int k = 0; k < nlev; k++) {
+        uint64_t nv = ent[k] | PG_A;
+        if (k == nlev - 1 && acc == ACC_W) {
+            nv |= PG_D;
+        }
+        if (nv != ent[k]) {
+            phys_st(s, ent_addr[k], nv, (cr4 & CR4_PAE) ? 8 : 4);
+            ent[k] = nv;
+        }
+    }
+    w->dirty = (ent[nlev - 1] & PG_D) != 0;
+    w->pa = pa & env->a20_mask;
+    return 0;
+
+notpresent_acc:
+notpresent:
+fail:
+    if (fault) {
+        page_fault(s, la, err);
+    }
+    return err ? err : PFE_P;
+}
+
+static TLBEntry *tlb_fill(Interp *s, uint64_t la, int acc, bool user)
+{
+    CPUX86State *env = s->env;
+    Walk w;
+    uint64_t vpn = la >> 12;
+    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    uint32_t perm;
+
+    if (!(env->cr[0] & CR0_PG)) {
+        w.pa = (la & ~0xfffull) & env->a20_mask;
+        w.dirty = true;
+        w.global = false;
+        w.large = false;
+        perm = PERM_R | PERM_W | PERM_X | PERM_UR | PERM_UW | PERM_UX;
+    } else {
+        walk(s, la, acc, user, &w, true);
+        perm = PERM_R;
+        if (w.wok || !(env->cr[0] & CR0_WP)) {
+            perm |= PERM_W;
+        }
+        if (!w.nx && !(w.uok && (env->cr[4] & CR4_SMEP))) {
+            perm |= PERM_X;
+        }
+        if (w.uok) {
+            perm |= PERM_UR;
+            if (w.wok) {
+                perm |= PERM_UW;
+            }
+            if (!w.nx) {
+                perm |= PERM_UX;
+            }
+        }
+        if (!w.dirty) {
+            perm &= ~(PERM_W | PERM_UW);
+        }
+    }
+    uint64_t len = 4096;
+    uint8_t *host = as_map(&as_memory, w.pa, &len, false);
+    if (host && len < 4096) {
+        host = NULL;
+    }
+    uint64_t wlen = 4096;
+    uint8_t *whost = host ? as_map(&as_memory, w.pa, &wlen, true) : NULL;
+    e->vpn = vpn;
+    e->ppage = w.pa;
+    e->host = host;
+    e->slow_perm = perm | (w.global ? PERM_GLOBAL : 0) | (w.large ? 0x80u : 0);
+    if (!host) {
+        e->perm = 0;
+    } else if (!whost || wlen < 4096) {
+        e->perm = perm & ~(PERM_W | PERM_UW);
+    } else {
+        e->perm = perm;
+    }
+    return e;
+}
+
+uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa)
+{
+    uint32_t need = 1u << (acc + (user ? 3 : 0));
+    uint64_t vpn = la >> 12;
+    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    if (e->vpn != vpn || !(e->slow_perm & need)) {
+        e = tlb_fill(s, la, acc, user);
+        if (!(e->slow_perm & need)) {
+            /* the walk succeeded, so only D-bit tracking can deny this */
+            e->slow_perm |= need;
+        }
+    }
+    *pa = e->ppage | (la & 0xfff);
+    if (e->perm & need) {
+        return e->host + (la & 0xfff);
+    }
+    return NULL;
+}
+
+int64_t mmu_debug_translate(Interp *s, uint64_t la)
+{
+    Walk w;
+    if (!(s->env->cr[0] & CR0_PG)) {
+        return la & s->env->a20_mask;
+    }
+    CPUX86State saved = *s->env;
+    uint32_t err = walk(s, la, ACC_R, false, &w, false);
+    *s->env = saved;
+    return err ? -1 : (int64_t)(w.pa | (la & 0xfff));
+}
+
+static void check_fv(Interp *s)
+{
+    if (as_memory.view && as_memory.view->gen != s->fv_gen) {
+        s->fv_gen = as_memory.view->gen;
+        tlb_flush(s, true);
+    }
+}
+
+uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user)
+{
+    la &= s->la_mask;
+    if (((la & 0xfff) + size) > 4096) {
+        uint8_t buf[16];
+        mem_read_bytes_acc(s, la, buf, size, acc, user);
+        return load_host(buf, size);
+    }
+    uint64_t pa;
+    uint8_t *p = mmu_translate(s, la, acc, user, &pa);
+    if (p) {
+        return load_host(p, size);
+    }
+    uint64_t v = 0;
+    as_rw(&as_memory, pa, &v, size, false);
+    check_fv(s);
+    return v;
+}
+
+void mem_read_bytes(Interp *s, uint64_t la, void *buf, int n, bool user)
+{
+    mem_read_bytes_acc(s, la, buf, n, ACC_R, user);
+}
+
+void mem_read_bytes_acc(Interp *s, uint64_t la, void *buf, int n, int acc, bool user)
+{
+    uint8_t *out = buf;
+    while (n > 0) {
+        la &= s->la_mask;
+        int chunk = 4096 - (int)(la & 0xfff);
+        if (chunk > n) {
+            chunk = n;
+        }
+        uint64_t pa;
+        uint8_t *p = mmu_translate(s, la, acc, user, &pa);
+        if (p) {
+            memcpy(out, p, chunk);
+        } else {
+            as_rw(&as_memory, pa, out, chunk, false);
+            check_fv(s);
+        }
+        out += chunk;
+        la += chunk;
+        n -= chunk;
+    }
+}
+
+void mem_probe_write(Interp *s, uint64_t la, int size, bool user)
+{
+    uint64_t pa;
+    la &= s->la_mask;
+    mmu_translate(s, la, ACC_W, user, &pa);
+    if (((la & 0xfff) + size) > 4096) {
+        mmu_translate(s, (la + size - 1) & s->la_mask, ACC_W, user, &pa);
+    }
+}
+
+void mem_write_bytes(Interp *s, uint64_t la, const void *buf, int n, bool user)
+{
+    const uint8_t *in = buf;
+    /* check every page first so nothing is written on a fault */
+    uint64_t a = la;
+    int left = n;
+    while (left > 0) {
+        a &= s->la_mask;
+        int chunk = 4096 - (int)(a & 0xfff);
+        if (chunk > left) {
+            chunk = left;
+        }
+        uint64_t pa;
+        mmu_translate(s, a, ACC_W, user, &pa);
+        a += chunk;
+        left -= chunk;
+    }
+    while (n > 0) {
+        la &= s->la_mask;
+        int chunk = 4096 - (int)(la & 0xfff);
+        if (chunk > n) {
+            chunk = n;
+        }
+        uint64_t pa;
+        uint8_t *p = mmu_translate(s, la, ACC_W, user, &pa);
+        if (p) {
+            memcpy(p, in, chunk);
+        } else {
+            as_rw(&as_memory, pa, (void *)in, chunk, true);
+            check_fv(s);
+        }
+        in += chunk;
+        la += chunk;
+        n -= chunk;
+    }
+}
+
+void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user)
+{
+    uint8_t buf[8];
+    store_host(buf, val, size);
+    mem_write_bytes(s, la, buf, size, user);
+}
