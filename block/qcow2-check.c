@@ -236,18 +236,29 @@ static void refcounts_free(CheckCtx *ctx)
     memset(&ctx->rc, 0, sizeof(ctx->rc));
 }
 
+static gint cmp_keys(gconstpointer a, gconstpointer b)
+{
+    uintptr_t x = GPOINTER_TO_SIZE(a), y = GPOINTER_TO_SIZE(b);
+    return x < y ? -1 : x > y;
+}
+
 /* Compare stored and computed refcounts; fix leaks if asked. */
 static void compare_refcounts(CheckCtx *ctx, int fix, int *leaks_fixed)
 {
     BlockDriverState *bs = ctx->bs;
     BDRVQcow2State *s = bs->opaque;
-    uint64_t n = MAX(ctx->rc.n, ctx->rc.highest);
+    /* clusters inside the file, then far references (sorted) */
+    GList *far = g_list_sort(g_hash_table_get_keys(ctx->rc.far), cmp_keys);
+    GList *fl = far;
+    uint64_t n = ctx->rc.n + g_hash_table_size(ctx->rc.far);
     uint64_t highest = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t ref = get_ref(&ctx->rc, i);
-        if (i >= ctx->rc.n && ref == 0) {
-            continue;
+    for (uint64_t k = 0; k < n; k++) {
+        uint64_t i = k;
+        if (k >= ctx->rc.n) {
+            i = GPOINTER_TO_SIZE(fl->data) - 1;
+            fl = fl->next;
         }
+        uint64_t ref = get_ref(&ctx->rc, i);
         uint64_t rc;
         int ret = qcow2_get_refcount(bs, i, &rc);
         if (ret < 0) {
@@ -256,10 +267,10 @@ static void compare_refcounts(CheckCtx *ctx, int fix, int *leaks_fixed)
             ctx->res->check_errors++;
             continue;
         }
-        if (rc || ref) {
-            highest = i + 1;
-        }
         if (rc == ref) {
+            if (rc) {
+                highest = i + 1;
+            }
             continue;
         }
         if (rc > ref && (fix & QCOW2_FIX_LEAKS)) {
@@ -268,22 +279,16 @@ static void compare_refcounts(CheckCtx *ctx, int fix, int *leaks_fixed)
             ret = qcow2_update_refcount(bs, i << s->cluster_bits, 1, -(int64_t)(rc - ref));
             if (ret == 0) {
                 (*leaks_fixed)++;
-                if (ref == 0 && highest == i + 1) {
-                    highest = 0;
-                    for (uint64_t k = i; k > 0; k--) {
-                        uint64_t r2 = 0;
-                        qcow2_get_refcount(bs, k - 1, &r2);
-                        if (r2 || get_ref(&ctx->rc, k - 1)) {
-                            highest = k;
-                            break;
-                        }
-                    }
+                if (ref) {
+                    highest = i + 1;
                 }
-                continue;
+            } else {
+                ctx->res->check_errors++;
+                highest = i + 1;
             }
-            ctx->res->check_errors++;
             continue;
         }
+        highest = i + 1;
         CPRINT(ctx, "%s cluster %" PRId64 " refcount=%" PRIu64 " reference=%" PRIu64 "\n",
                rc < ref ? "ERROR" : "Leaked", i, rc, ref);
         if (rc < ref) {
@@ -293,6 +298,7 @@ static void compare_refcounts(CheckCtx *ctx, int fix, int *leaks_fixed)
             ctx->res->leaks++;
         }
     }
+    g_list_free(far);
     ctx->res->image_end_offset = (int64_t)(highest << s->cluster_bits);
 }
 

@@ -303,6 +303,9 @@ static int get_l2_for_write(BlockDriverState *bs, uint64_t off, uint64_t *l2_off
         return -EIO;
     }
     if (old && (l1e & QCOW_OFLAG_COPIED)) {
+        if (!qcow2_write_offset_ok(bs, old, "L2 table")) {
+            return -EIO;
+        }
         *l2_off_out = old;
         return 0;
     }
@@ -401,6 +404,15 @@ static int write_in_cluster(BlockDriverState *bs, uint64_t off, const uint8_t *b
                     (e & QCOW_OFLAG_COPIED);
     if (in_place && !host_offset_ok(bs, host, e)) {
         return -EIO;
+    }
+    if (in_place) {
+        /* Allocated clusters lie inside the file (or just past its end). */
+        int64_t flen = bdrv_getlength(bs->file);
+        if (flen < 0 || host > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+            qcow2_signal_corruption(bs, "Data cluster offset %#" PRIx64 " beyond the end of "
+                                    "the image (L2 entry: %#" PRIx64 ")", host, e);
+            return -EIO;
+        }
     }
     if (in_place && t == QCOW2_CLUSTER_NORMAL &&
         (!s->extended_l2 || (bm & touched) == touched)) {

@@ -105,6 +105,12 @@ static int load_refblock(BlockDriverState *bs, uint64_t rt_index, void **block)
                                 "(reftable index: %#" PRIx64 ")", off, rt_index);
         return -EIO;
     }
+    int64_t flen = bdrv_getlength(bs->file);
+    if (flen < 0 || off >= (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+        qcow2_signal_corruption(bs, "Refblock at %#" PRIx64 " is outside the image "
+                                "(reftable index: %#" PRIx64 ")", off, rt_index);
+        return -EIO;
+    }
     return qcow2_cache_get(bs, s->refblock_cache, off, block);
 }
 
@@ -130,6 +136,9 @@ int qcow2_get_refcount(BlockDriverState *bs, uint64_t cluster_index, uint64_t *r
 static int write_reftable_entry(BlockDriverState *bs, uint64_t rt_index)
 {
     BDRVQcow2State *s = bs->opaque;
+    if (!qcow2_write_offset_ok(bs, s->refcount_table_offset, "Refcount table")) {
+        return -EIO;
+    }
     uint64_t be = __builtin_bswap64(s->refcount_table[rt_index]);
     return bdrv_pwrite(bs->file, s->refcount_table_offset + rt_index * 8, &be, 8);
 }
@@ -159,6 +168,10 @@ static int64_t find_end_of_used(BlockDriverState *bs)
                 break;
             }
         }
+    }
+    if (end > size_to_clusters(s, file_len + QCOW2_MAX_BEYOND_EOF)) {
+        qcow2_signal_corruption(bs, "Refcounts of clusters far beyond the end of the image");
+        return -EIO;
     }
     return end;
 }
@@ -442,6 +455,11 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
         uint64_t off = (uint64_t)c << s->cluster_bits;
         if (off + (n << s->cluster_bits) - 1 > L2E_OFFSET_MASK) {
             return -EFBIG;
+        }
+        int64_t flen = bdrv_getlength(bs->file);
+        if (flen < 0 || off > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+            qcow2_signal_corruption(bs, "Cluster allocation far beyond the end of the image");
+            return -EIO;
         }
         int ret = qcow2_update_refcount(bs, off, n << s->cluster_bits, 1);
         if (ret < 0) {

@@ -276,9 +276,23 @@ void qcow2_signal_corruption(BlockDriverState *bs, const char *fmt, ...)
     bs->read_only = true;
 }
 
+bool qcow2_write_offset_ok(BlockDriverState *bs, uint64_t off, const char *what)
+{
+    int64_t flen = bdrv_getlength(bs->file);
+    if (flen < 0 || off > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+        qcow2_signal_corruption(bs, "%s at %#" PRIx64 " beyond the end of the image",
+                                what, off);
+        return false;
+    }
+    return true;
+}
+
 int qcow2_write_l1_entries(BlockDriverState *bs, int first, int count)
 {
     BDRVQcow2State *s = bs->opaque;
+    if (!qcow2_write_offset_ok(bs, s->l1_table_offset, "L1 table")) {
+        return -EIO;
+    }
     uint64_t *buf = g_new(uint64_t, count);
     for (int i = 0; i < count; i++) {
         buf[i] = __builtin_bswap64(s->l1_table[first + i]);

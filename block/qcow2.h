@@ -26,6 +26,8 @@
 #define QCOW2_V2_HEADER_LEN 72
 #define QCOW2_V3_HEADER_LEN 104
 #define QCOW2_HEADER_LEN_WRITTEN 112
+/* Hostile-image guard: no metadata or data write this far past the file end. */
+#define QCOW2_MAX_BEYOND_EOF (64ull * 1024 * 1024)
 
 #define QCOW2_INCOMPAT_DIRTY       (1ull << 0)
 #define QCOW2_INCOMPAT_CORRUPT     (1ull << 1)
@@ -154,6 +156,8 @@ typedef struct BDRVQcow2State {
 
 /* ---- qcow2.c ---- */
 int qcow2_update_header(BlockDriverState *bs);
+/* Hostile-image guard for metadata writes: false (and corrupt) if too far. */
+bool qcow2_write_offset_ok(BlockDriverState *bs, uint64_t off, const char *what);
 int qcow2_write_l1_entries(BlockDriverState *bs, int first, int count);
 /* Mark the image corrupt (runtime metadata error) and stop writes. */
 void qcow2_signal_corruption(BlockDriverState *bs, const char *fmt, ...)

@@ -57,9 +57,23 @@ static void mux_set_focus(MuxChardev *d, int focus)
     chr_fe_accept_input(&d->be_fe);
 }
 
+static int mux_write(Chardev *chr, const uint8_t *buf, int len);
+
+/* The mux's own messages pass the timestamp filter too, as in QEMU. */
+static void mux_switch_focus(MuxChardev *d, int focus)
+{
+    if (d->focus >= 0) {
+        mux_send_event(d, d->focus, CHR_EVENT_MUX_OUT);
+    }
+    d->focus = focus;
+    d->parent.fe = d->fes[focus];
+    mux_send_event(d, focus, CHR_EVENT_MUX_IN);
+    chr_fe_accept_input(&d->be_fe);
+}
+
 static void mux_write_raw(MuxChardev *d, const char *s)
 {
-    chr_fe_write_all(&d->be_fe, (const uint8_t *)s, (int)strlen(s));
+    mux_write(&d->parent, (const uint8_t *)s, (int)strlen(s));
 }
 
 static int mux_write(Chardev *chr, const uint8_t *buf, int len)
@@ -78,7 +92,7 @@ static int mux_write(Chardev *chr, const uint8_t *buf, int len)
             char hdr[64];
             snprintf(hdr, sizeof(hdr), "[%02d:%02d:%02d.%03d] ", (int)(secs / 3600),
                      (int)(secs / 60 % 60), (int)(secs % 60), (int)(ms % 1000));
-            mux_write_raw(d, hdr);
+            chr_fe_write_all(&d->be_fe, (const uint8_t *)hdr, (int)strlen(hdr));
             d->linestart = false;
         }
         chr_fe_write_all(&d->be_fe, buf + i, 1);
@@ -128,8 +142,9 @@ static bool mux_proc_byte(MuxChardev *d, uint8_t ch)
         mux_send_event(d, d->focus, CHR_EVENT_BREAK);
         break;
     case 'c':
-        if (d->count > 1) {
-            mux_set_focus(d, (d->focus + 1) % d->count);
+        if (d->count > 0) {
+            /* with one frontend this re-focuses it (MUX_OUT + MUX_IN) */
+            mux_switch_focus(d, (d->focus + 1) % d->count);
         }
         break;
     case 't':

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "chardev/char-internal.h"
+#include "monitor/monitor.h"
 #include "system/main-loop.h"
 #include "util/cutils.h"
 
@@ -305,6 +306,12 @@ Chardev *chr_new_from_legacy(const char *label, const char *spec, Error **errp)
     }
     Chardev *chr = chr_new_from_opts(opts, errp);
     kv_free(opts);
+    if (chr && g_str_has_prefix(spec, "mon:")) {
+        /* QEMU: "mon:" puts an HMP monitor on the new mux */
+        if (!monitor_new(chr, false, false, errp)) {
+            return NULL;
+        }
+    }
     return chr;
 }
 

@@ -136,6 +136,14 @@ static void qtree_props(Monitor *mon, DeviceState *dev, const DeviceClass *cls, 
     }
     for (const Property *p = cls->props; p && p->name; p++) {
         g_autofree char *v = dev_get_prop_string(dev, p->name);
+        uint64_t n;
+        const char *t = p->type->name;
+        if (v && (g_str_has_prefix(t, "uint") || g_str_has_prefix(t, "int")) &&
+            qemu_strtou64(v, 0, &n) == 0) {
+            /* QEMU prints integers as "N (0xN)" */
+            monitor_printf(mon, "%*s%s = %s (0x%" PRIx64 ")\n", indent, "", p->name, v, n);
+            continue;
+        }
         monitor_printf(mon, "%*s%s = %s\n", indent, "", p->name, v ? v : "");
     }
 }

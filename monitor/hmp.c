@@ -357,7 +357,12 @@ static bool get_register(Monitor *mon, const char *name, int64_t *val)
         return monitor_get_register_hook(cpu, name, val);
     }
     cpu_synchronize_state(cpu);
-    if (!strcmp(name, "pc") || !strcmp(name, "rip") || !strcmp(name, "eip")) {
+    if (!strcmp(name, "pc")) {
+        /* QEMU: the linear address of the next instruction */
+        *val = (int64_t)(cpu->env.rip + cpu->env.segs[R_CS].base);
+        return true;
+    }
+    if (!strcmp(name, "rip") || !strcmp(name, "eip")) {
         *val = (int64_t)cpu->env.rip;
         return true;
     }

@@ -132,8 +132,7 @@ void qmp_event_send(const char *name, JsonObject *data)
     json_object_set(ev, "timestamp", ts);
     for (unsigned i = 0; mon_list && i < mon_list->len; i++) {
         Monitor *mon = mon_list->pdata[i];
-        if (!mon->qmp || !mon->negotiated || !chr_fe_backend_connected(&mon->fe) ||
-            !mon->chr->opened) {
+        if (!mon->qmp || !mon->negotiated || !chr_fe_backend_connected(&mon->fe)) {
             continue;
         }
         g_autofree char *s = json_to_string(ev, JSON_EMIT_QDICT_ORDER |

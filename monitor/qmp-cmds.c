@@ -67,6 +67,7 @@ static void hmp_info_version(Monitor *mon, const JsonValue *r)
 }
 
 static JsonValue *qmp_query_commands(Monitor *mon, JsonObject *args, Error **errp);
+static JsonValue *qmp_query_qmp_schema(Monitor *mon, JsonObject *args, Error **errp);
 
 /* ------------------------------------------------------------ runstate */
 
@@ -210,7 +211,7 @@ static bool machine_old_numa(const char *name)
 static void machine_one(const MachineClass *mc, void *opaque)
 {
     JsonObject *m = json_object_new();
-    bool pc = mc->default_cpu != NULL;
+    bool pc = g_str_has_prefix(mc->name, "pc-");
 
     json_object_set_str(m, "name", mc->name);
     if (mc->alias) {
@@ -224,10 +225,10 @@ static void machine_one(const MachineClass *mc, void *opaque)
     json_object_set_bool(m, "numa-mem-supported", machine_old_numa(mc->name));
     json_object_set_bool(m, "deprecated", mc->deprecated);
     if (pc) {
-        g_autofree char *t = g_strdup_printf("%s-x86_64-cpu", mc->default_cpu);
+        g_autofree char *t = g_strdup_printf("%s-x86_64-cpu", mc->default_cpu ? mc->default_cpu : "qemu64");
         json_object_set_str(m, "default-cpu-type", t);
-        json_object_set_str(m, "default-ram-id", "pc.ram");
     }
+    json_object_set_str(m, "default-ram-id", pc ? "pc.ram" : "ram");
     json_array_append(opaque, m);
 }
 
@@ -576,6 +577,7 @@ static const MonCmd qmp_cmds[] = {
       .help = "show the version of QEMU", .qmp = qmp_query_version,
       .hmp_print = hmp_info_version },
     { .name = "query-commands", .qmp = qmp_query_commands },
+    { .name = "query-qmp-schema", .qmp = qmp_query_qmp_schema },
     { .name = "query-status", .hmp = "info status", .params = "",
       .help = "show the current VM status (running|paused)", .qmp = qmp_query_status,
       .hmp_print = hmp_info_status },
@@ -633,6 +635,97 @@ static void count_cmd(const MonCmd *c, void *opaque)
         json_object_set_str(o, "name", c->name);
         json_array_append(opaque, o);
     }
+}
+
+/* query-qmp-schema: a schema generated from the command table (QEMU masks
+ * type names as numbers too): every command with an object arg-type whose
+ * members carry builtin types, plus the events kemu emits. */
+typedef struct SchemaCtx {
+    JsonValue *a;
+    int next;
+} SchemaCtx;
+
+static const char *schema_builtin(char t)
+{
+    switch (t) {
+    case 's': return "str";
+    case 'i': return "int";
+    case 'b': return "bool";
+    case 'n': return "number";
+    default: return "any";
+    }
+}
+
+static char *schema_object(SchemaCtx *c, const char *spec)
+{
+    JsonObject *o = json_object_new();
+    JsonValue *members = json_array_new();
+    char *name = g_strdup_printf("%d", c->next++);
+
+    for (const char *p = spec; p && *p;) {
+        const char *colon = strchr(p, ':');
+        const char *comma = strchr(p, ',');
+        JsonObject *m = json_object_new();
+        g_autofree char *mn = g_strndup(p, colon - p);
+        json_object_set_str(m, "name", mn);
+        json_object_set_str(m, "type", schema_builtin(colon[1]));
+        if (colon[2] == '?') {
+            json_object_set(m, "default", json_null());
+        }
+        json_array_append(members, m);
+        p = comma ? comma + 1 : colon + strlen(colon);
+    }
+    json_object_set_str(o, "name", name);
+    json_object_set(o, "members", members);
+    json_object_set_str(o, "meta-type", "object");
+    json_array_append(c->a, o);
+    return name;
+}
+
+static void schema_cmd(const MonCmd *cmd, void *opaque)
+{
+    SchemaCtx *c = opaque;
+    if (!cmd->name || !cmd->qmp) {
+        return;
+    }
+    g_autofree char *arg = schema_object(c, cmd->args);
+    JsonObject *o = json_object_new();
+    json_object_set_str(o, "name", cmd->name);
+    json_object_set_str(o, "ret-type", "any");
+    json_object_set_str(o, "meta-type", "command");
+    json_object_set_str(o, "arg-type", arg);
+    json_array_append(c->a, o);
+}
+
+static JsonValue *qmp_query_qmp_schema(Monitor *mon, JsonObject *args, Error **errp)
+{
+    static const char *const builtins[][2] = {
+        { "str", "string" }, { "int", "int" }, { "bool", "boolean" }, { "number", "number" },
+        { "null", "null" }, { "any", "value" },
+    };
+    static const char *const events[][2] = {
+        { "SHUTDOWN", "guest:b,reason:s" }, { "POWERDOWN", "" }, { "RESET", "guest:b,reason:s" },
+        { "STOP", "" }, { "RESUME", "" },
+    };
+    SchemaCtx c = { json_array_new(), 0 };
+
+    mon_cmds_foreach(schema_cmd, &c);
+    for (unsigned i = 0; i < G_N_ELEMENTS(events); i++) {
+        g_autofree char *arg = schema_object(&c, events[i][1]);
+        JsonObject *o = json_object_new();
+        json_object_set_str(o, "name", events[i][0]);
+        json_object_set_str(o, "meta-type", "event");
+        json_object_set_str(o, "arg-type", arg);
+        json_array_append(c.a, o);
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(builtins); i++) {
+        JsonObject *o = json_object_new();
+        json_object_set_str(o, "name", builtins[i][0]);
+        json_object_set_str(o, "meta-type", "builtin");
+        json_object_set_str(o, "json-type", builtins[i][1]);
+        json_array_append(c.a, o);
+    }
+    return c.a;
 }
 
 static JsonValue *qmp_query_commands(Monitor *mon, JsonObject *args, Error **errp)

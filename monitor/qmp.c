@@ -313,7 +313,8 @@ static void qmp_event(void *opaque, int event)
         qmp_greeting(mon);
         break;
     case CHR_EVENT_CLOSED:
-        mon->negotiated = false;
+        /* like QEMU: negotiation is reset on the next OPENED only, so a
+         * stdio monitor whose stdin closed still gets events on stdout */
         json_streamer_reset(mon->js);
         qmp_drop_queue(mon);
         break;

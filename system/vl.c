@@ -149,9 +149,10 @@ static bool parse_smp(Machine *m, const char *str, Error **errp)
     if (maxcpus == 0 && cpus) {
         maxcpus = cpus;
     }
+    /* QEMU 6.2+ machines prefer cores over sockets */
     if (sockets == 0 && cores == 0) {
-        cores = 1;
-        sockets = maxcpus ? maxcpus / (dies * cores * threads) : 1;
+        sockets = 1;
+        cores = maxcpus ? maxcpus / (sockets * dies * threads) : 1;
     } else if (sockets == 0) {
         sockets = maxcpus ? maxcpus / (dies * cores * threads) : 1;
     } else if (cores == 0) {
@@ -237,34 +238,22 @@ static void choose_accel(Config *c, Machine *m)
         }
         Error *err = NULL;
         bool last = i + 1 == count;
-        if (!ops->available(&err)) {
-            if (last) {
-                error_report_err(err);
-                error_report("failed to initialize %s: %s", ops->name, "No such file or directory");
-                exit(1);
-            }
-            error_report("%s is unusable (%s): falling back to %s", ops->name,
-                         error_get_pretty(err), names[i + 1]);
-            error_free(err);
-            continue;
-        }
         /* a paravirtual KVM runs firmware and payloads but no stock kernel:
          * with a fallback named, prefer the fallback */
-        if (!last && !strcmp(ops->name, "kvm") && kvm_is_paravirtual()) {
+        if (!last && !strcmp(ops->name, "kvm") && ops->available(NULL) && kvm_is_paravirtual()) {
             error_report("kvm is unusable (%s): falling back to %s", kvm_unusable_for_linux_reason(),
                          names[i + 1]);
             continue;
         }
         current_accel = ops;
         if (!ops->init(m, &err)) {
+            /* QEMU: "failed to initialize kvm: <strerror>", then kemu's hint */
+            error_prepend(&err, "failed to initialize %s: ", ops->name);
+            error_report_err(err);
             if (last) {
-                error_report("failed to initialize %s: %s", ops->name, error_get_pretty(err));
-                error_free(err);
                 exit(1);
             }
-            error_report("failed to initialize %s: %s", ops->name, error_get_pretty(err));
             error_report("falling back to %s", names[i + 1]);
-            error_free(err);
             current_accel = NULL;
             continue;
         }
@@ -675,8 +664,9 @@ static void configure_machine(Config *c, Machine *m)
         }
     }
     m->smp_cpus = m->smp_max_cpus = m->smp_sockets = m->smp_cores = m->smp_threads = m->smp_dies = 1;
+    loc_clear();
     if (c->smp) {
-        loc_set_option("-smp", c->smp);
+        /* QEMU reports -smp errors without the option as location */
         if (!parse_smp(m, c->smp, &err)) {
             error_report_err(err);
             exit(1);

@@ -501,6 +501,14 @@ static void kvm_reset_notify(Notifier *n, void *data)
     kvm_arch_reset_vm(container_of(n, KVMState, reset_notifier));
 }
 
+/*
+ * AccelOps.init: /dev/kvm, KVM_CREATE_VM, capabilities, TSS/identity map,
+ * in-kernel irqchip and PIT, memslot listener. When /dev/kvm can't be
+ * opened it prints QEMU's bare "Could not access KVM kernel module: %m"
+ * line itself and sets errp to the strerror text with kemu's hint; the
+ * caller prints "failed to initialize kvm: <msg>" (error_prepend +
+ * error_report_err), exactly QEMU 7.2's two lines, then the hint.
+ */
 static bool kvm_init(Machine *m, Error **errp)
 {
     KVMState *s = g_new0(KVMState, 1);
@@ -641,12 +649,10 @@ static bool kvm_vcpu_init(CPUState *cpu, Error **errp)
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         pthread_sigmask(SIG_BLOCK, NULL, &cur);
         sigdelset(&cur, SIG_IPI);
-        struct {
-            struct kvm_signal_mask h;
-            uint8_t mask[8];
-        } km = { .h.len = 8 };
-        memcpy(km.mask, &cur, 8);
-        int r = kvm_vcpu_ioctl(cpu, KVM_SET_SIGNAL_MASK, &km);
+        g_autofree struct kvm_signal_mask *km = g_malloc0(sizeof(*km) + 8);
+        km->len = 8;                      /* the kernel's sigset_t */
+        memcpy(km->sigset, &cur, 8);
+        int r = kvm_vcpu_ioctl(cpu, KVM_SET_SIGNAL_MASK, km);
         if (r < 0) {
             error_setg_errno(errp, -r, "kvm: KVM_SET_SIGNAL_MASK failed");
             return false;

@@ -105,7 +105,7 @@ static void serial_update_irq(SerialState *s)
         id = IIR_RDI;
     } else if ((s->ier & IER_THRI) && s->thr_ipending) {
         id = IIR_THRI;
-    } else if ((s->ier & IER_MSI) && (s->msr & MSR_ANY_DELTA)) {
+    } else if ((s->ier & IER_MSI) && !(s->mcr & MCR_LOOP) && (s->msr & MSR_ANY_DELTA)) {
         id = IIR_MSI;
     }
     s->iir = id | (s->iir & ~0x0f);
@@ -189,7 +189,9 @@ static void serial_xmit(SerialState *s)
         if (s->mcr & MCR_LOOP) {
             serial_receive_byte(s, ch);
         } else if (s->chr && chr_fe_backend_connected(&s->fe)) {
-            if (chr_fe_write(&s->fe, &ch, 1) != 1) {
+            /* 0: the backend is full, retry later; < 0: an error, the byte
+             * is lost as on a disconnected line. */
+            if (chr_fe_write(&s->fe, &ch, 1) == 0) {
                 s->tx_busy = true;
                 if (s->retry_timer) {
                     timer_mod(s->retry_timer, clock_get_ns(CLOCK_REALTIME_NS) + 1000000);
@@ -247,9 +249,11 @@ static void serial_write_fcr(SerialState *s, uint8_t val)
     serial_update_irq(s);
 }
 
-static void serial_update_msr_loop(SerialState *s)
+/* In loopback the modem inputs are wired to the modem outputs
+ * (RTS->CTS, DTR->DSR, OUT1->RI, OUT2->DCD); like QEMU, no delta bits. */
+static uint8_t serial_loop_msr(SerialState *s)
 {
-    uint8_t old = s->msr, v = 0;
+    uint8_t v = 0;
     if (s->mcr & MCR_RTS) {
         v |= MSR_CTS;
     }
@@ -262,20 +266,7 @@ static void serial_update_msr_loop(SerialState *s)
     if (s->mcr & MCR_OUT2) {
         v |= MSR_DCD;
     }
-    uint8_t delta = s->msr & MSR_ANY_DELTA;
-    if ((old ^ v) & MSR_CTS) {
-        delta |= MSR_DCTS;
-    }
-    if ((old ^ v) & MSR_DSR) {
-        delta |= MSR_DDSR;
-    }
-    if ((old & MSR_RI) && !(v & MSR_RI)) {
-        delta |= MSR_TERI;
-    }
-    if ((old ^ v) & MSR_DCD) {
-        delta |= MSR_DDCD;
-    }
-    s->msr = v | delta;
+    return v;
 }
 
 void serial_ioport_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
@@ -335,19 +326,10 @@ void serial_ioport_write(void *opaque, uint64_t addr, uint64_t val, unsigned siz
         }
         break;
     }
-    case 4: {
-        uint8_t old = s->mcr;
+    case 4:
         s->mcr = val & 0x1f;
-        if (s->mcr & MCR_LOOP) {
-            serial_update_msr_loop(s);
-            serial_update_irq(s);
-        } else if (old & MCR_LOOP) {
-            /* Leaving loopback: modem inputs read as carrier/ready again. */
-            s->msr = MSR_DCD | MSR_DSR | MSR_CTS;
-            serial_update_irq(s);
-        }
+        serial_update_irq(s);
         break;
-    }
     case 5:
         /* LSR is read-only (factory test). */
         break;
@@ -415,6 +397,9 @@ uint64_t serial_ioport_read(void *opaque, uint64_t addr, unsigned size)
         }
         return ret;
     case 6:
+        if (s->mcr & MCR_LOOP) {
+            return serial_loop_msr(s);
+        }
         ret = s->msr;
         if (s->msr & MSR_ANY_DELTA) {
             s->msr &= 0xf0;

@@ -12,6 +12,7 @@
 #include "hw/intc.h"
 #include "intc-internal.h"
 #include "system/cpus.h"
+#include "system/main-loop.h"
 #include "system/memory.h"
 #include "system/timer.h"
 
@@ -70,6 +71,7 @@ typedef struct APICState {
     uint64_t tsc_deadline;
     bool wait_for_sipi;
     bool lint0_level;           /* PIC INTR as seen on LINT0 */
+    int64_t next_time;          /* when the armed timer fires */
     Timer *timer;
 } APICState;
 
@@ -164,9 +166,10 @@ static bool apic_extint_pending(APICState *s)
 static bool apic_update_irq(APICState *s)
 {
     bool hard = (apic_sw_enabled(s) && apic_irq_pending(s) >= 0) || apic_extint_pending(s);
-    if (hard) {
+    bool was = atomic_load(&s->cpu->interrupt_request) & CPU_INTERRUPT_HARD;
+    if (hard && !was) {
         cpu_interrupt(s->cpu, CPU_INTERRUPT_HARD);
-    } else {
+    } else if (!hard && was) {
         cpu_reset_interrupt(s->cpu, CPU_INTERRUPT_HARD);
     }
     return hard;
@@ -277,6 +280,8 @@ static bool dest_mask_test(const DestMask *m, int i)
     return m->w[i >> 5] & (1u << (i & 31));
 }
 
+static void apic_init_reset_locked(CPUState *cpu);
+
 static void apic_startup(APICState *s, int vector)
 {
     if (!s->wait_for_sipi) {
@@ -307,6 +312,7 @@ static void apic_bus_deliver(const DestMask *m, uint8_t delivery_mode,
         }
         switch (delivery_mode) {
         case DM_FIXED:
+        case DM_EXTINT:          /* from an IOAPIC ExtINT entry: the PIC's vector */
             apic_set_irq(s, vector, trigger_mode);
             break;
         case DM_SMI:
@@ -316,12 +322,15 @@ static void apic_bus_deliver(const DestMask *m, uint8_t delivery_mode,
             cpu_interrupt(s->cpu, CPU_INTERRUPT_NMI);
             break;
         case DM_INIT:
+            /* The LAPIC takes its INIT state at once (it then waits for
+             * SIPI if it is an AP); the CPU resets itself on the request. */
+            apic_init_reset_locked(s->cpu);
             cpu_interrupt(s->cpu, CPU_INTERRUPT_INIT);
             break;
         case DM_SIPI:
             apic_startup(s, vector);
             break;
-        default:                 /* ExtINT over the bus: not supported */
+        default:
             break;
         }
     }
@@ -446,7 +455,8 @@ static void apic_timer_update(APICState *s, int64_t now)
         }
         d = period;
     }
-    timer_mod(s->timer, s->initial_count_load_time + (int64_t)(d << s->count_shift));
+    s->next_time = s->initial_count_load_time + (int64_t)(d << s->count_shift);
+    timer_mod(s->timer, s->next_time);
 }
 
 static void apic_timer_cb(void *opaque)
@@ -458,12 +468,12 @@ static void apic_timer_cb(void *opaque)
         return;
     }
     if (apic_timer_mode(s) == TIMER_PERIODIC) {
-        apic_timer_update(s, timer_expire_time(s->timer) >= 0 ?
-                          timer_expire_time(s->timer) : clock_get_ns(CLOCK_VIRTUAL_NS));
+        /* From the scheduled time, so late callbacks do not drift. */
+        apic_timer_update(s, s->next_time);
     }
 }
 
-uint64_t apic_get_tsc_deadline(CPUState *cpu)
+static uint64_t apic_get_tsc_deadline_locked(CPUState *cpu)
 {
     APICState *s = cpu->apic;
     if (!s || apic_timer_mode(s) != TIMER_TSCDEADLINE) {
@@ -472,7 +482,7 @@ uint64_t apic_get_tsc_deadline(CPUState *cpu)
     return s->tsc_deadline;
 }
 
-void apic_set_tsc_deadline(CPUState *cpu, uint64_t tsc)
+static void apic_set_tsc_deadline_locked(CPUState *cpu, uint64_t tsc)
 {
     APICState *s = cpu->apic;
     if (!s || apic_timer_mode(s) != TIMER_TSCDEADLINE) {
@@ -654,7 +664,7 @@ static const MemoryRegionOps apic_ops = {
 
 /* ---------------- the hw/intc.h API ---------------- */
 
-int apic_get_interrupt(CPUState *cpu)
+static int apic_get_interrupt_locked(CPUState *cpu)
 {
     APICState *s = cpu->apic;
     if (!s) {
@@ -686,7 +696,7 @@ int apic_get_interrupt(CPUState *cpu)
     return -1;
 }
 
-bool apic_has_interrupt(CPUState *cpu)
+static bool apic_has_interrupt_locked(CPUState *cpu)
 {
     APICState *s = cpu->apic;
     if (!s) {
@@ -701,7 +711,7 @@ bool apic_has_interrupt(CPUState *cpu)
     return apic_update_irq(s);
 }
 
-void apic_set_base(CPUState *cpu, uint64_t val)
+static void apic_set_base_locked(CPUState *cpu, uint64_t val)
 {
     APICState *s = cpu->apic;
     if (!s) {
@@ -721,13 +731,13 @@ void apic_set_base(CPUState *cpu, uint64_t val)
     apic_update_irq(s);
 }
 
-uint8_t apic_get_tpr(CPUState *cpu)
+static uint8_t apic_get_tpr_locked(CPUState *cpu)
 {
     APICState *s = cpu->apic;
     return s ? s->tpr >> 4 : cpu->env.cr8;
 }
 
-void apic_set_tpr(CPUState *cpu, uint8_t cr8)
+static void apic_set_tpr_locked(CPUState *cpu, uint8_t cr8)
 {
     APICState *s = cpu->apic;
     cpu->env.cr8 = cr8 & 0xf;
@@ -737,7 +747,7 @@ void apic_set_tpr(CPUState *cpu, uint8_t cr8)
     }
 }
 
-void apic_init_reset(CPUState *cpu)
+static void apic_init_reset_locked(CPUState *cpu)
 {
     APICState *s = cpu->apic;
     if (!s) {
@@ -783,7 +793,7 @@ void apic_reset(CPUState *cpu)
     s->id = cpu->env.apic_id;
     local_apics[s->id] = s;
     cpu->env.apic_base = s->apicbase;
-    apic_init_reset(cpu);
+    apic_init_reset_locked(cpu);
     if (bsp) {
         /* The BIOS normally programs LINT0 as ExtINT on the BSP; start
          * that way so the PIC works with the APIC enabled (as QEMU). */
@@ -814,4 +824,87 @@ bool apic_cpu_init(CPUState *cpu, Error **errp)
     }
     apic_reset(cpu);
     return true;
+}
+
+/* ---------------- entry points for the vCPU side ---------------- */
+
+/*
+ * The CPU code may call the hw/intc.h API from a vCPU thread without the
+ * BQL (the interpreter does); the state here is BQL-protected, so take it
+ * when the caller does not hold it.
+ */
+static bool intc_lock(void)
+{
+    if (bql_locked()) {
+        return false;
+    }
+    bql_lock();
+    return true;
+}
+
+static void intc_unlock(bool taken)
+{
+    if (taken) {
+        bql_unlock();
+    }
+}
+
+int apic_get_interrupt(CPUState *cpu)
+{
+    bool taken = intc_lock();
+    int r = apic_get_interrupt_locked(cpu);
+    intc_unlock(taken);
+    return r;
+}
+
+bool apic_has_interrupt(CPUState *cpu)
+{
+    bool taken = intc_lock();
+    bool r = apic_has_interrupt_locked(cpu);
+    intc_unlock(taken);
+    return r;
+}
+
+void apic_set_base(CPUState *cpu, uint64_t val)
+{
+    bool taken = intc_lock();
+    apic_set_base_locked(cpu, val);
+    intc_unlock(taken);
+}
+
+uint8_t apic_get_tpr(CPUState *cpu)
+{
+    bool taken = intc_lock();
+    uint8_t r = apic_get_tpr_locked(cpu);
+    intc_unlock(taken);
+    return r;
+}
+
+void apic_set_tpr(CPUState *cpu, uint8_t cr8)
+{
+    bool taken = intc_lock();
+    apic_set_tpr_locked(cpu, cr8);
+    intc_unlock(taken);
+}
+
+uint64_t apic_get_tsc_deadline(CPUState *cpu)
+{
+    bool taken = intc_lock();
+    uint64_t r = apic_get_tsc_deadline_locked(cpu);
+    intc_unlock(taken);
+    return r;
+}
+
+void apic_set_tsc_deadline(CPUState *cpu, uint64_t tsc)
+{
+    bool taken = intc_lock();
+    apic_set_tsc_deadline_locked(cpu, tsc);
+    intc_unlock(taken);
+}
+
+void apic_init_reset(CPUState *cpu)
+{
+    bool taken = intc_lock();
+    apic_init_reset_locked(cpu);
+    intc_unlock(taken);
 }

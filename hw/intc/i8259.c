@@ -10,6 +10,7 @@
 #include "hw/intc.h"
 #include "intc-internal.h"
 #include "hw/isa.h"
+#include "system/main-loop.h"
 #include "util/module.h"
 
 typedef struct PICState {
@@ -184,9 +185,18 @@ int pic_read_irq(void)
     return intno;
 }
 
+/* hw/intc.h entry points; the caller may not hold the BQL. */
 int pic_get_interrupt(void)
 {
-    return pic_read_irq();
+    bool taken = !bql_locked();
+    if (taken) {
+        bql_lock();
+    }
+    int v = pic_read_irq();
+    if (taken) {
+        bql_unlock();
+    }
+    return v;
 }
 
 bool pic_has_interrupt(void)

@@ -172,7 +172,9 @@ static void rtc_fill_time(RTCState *s)
     s->cmos_data[RTC_DAY_OF_WEEK] = to_reg(s, tm.tm_wday + 1);
     s->cmos_data[RTC_DAY_OF_MONTH] = to_reg(s, tm.tm_mday);
     s->cmos_data[RTC_MONTH] = to_reg(s, tm.tm_mon + 1);
-    s->cmos_data[RTC_YEAR] = to_reg(s, ((year - s->base_year) % 100 + 100) % 100);
+    /* QEMU's pc shows the year as year % 100 with the century at 0x32,
+     * whatever base_year says; the PC is the only board here. */
+    s->cmos_data[RTC_YEAR] = to_reg(s, year % 100);
     s->cmos_data[RTC_CENTURY] = to_reg(s, year / 100);
 }
 
@@ -187,10 +189,12 @@ static void rtc_take_time(RTCState *s)
     tm.tm_mday = from_reg(s, s->cmos_data[RTC_DAY_OF_MONTH]);
     tm.tm_mon = from_reg(s, s->cmos_data[RTC_MONTH]) - 1;
     int yy = from_reg(s, s->cmos_data[RTC_YEAR]);
-    int year = s->base_year + yy;
     int century = from_reg(s, s->cmos_data[RTC_CENTURY]);
+    int year;
     if (century >= 19 && century <= 99) {
         year = century * 100 + yy;
+    } else {
+        year = yy < 70 ? 2000 + yy : 1900 + yy;   /* century byte unusable */
     }
     tm.tm_year = year - 1900;
     int64_t secs = timegm(&tm);
@@ -494,6 +498,8 @@ static const DeviceClass rtc_class = {
     .reset = rtc_reset,
 };
 
+/* base_year is kept as a property for -device compatibility; the year
+ * encoding does not depend on it (see rtc_fill_time). */
 DeviceState *rtc_create(int base_year, Error **errp)
 {
     DeviceState *dev = dev_new("mc146818rtc", errp);

@@ -28,7 +28,8 @@ typedef struct Chardev Chardev;
 void serial_hds_isa_init(Chardev **hds, int n);
 DeviceState *isa_serial_create(int index, Chardev *chr, Error **errp);
 
-/* mc146818rtc at 0x70/IRQ 8 with the given base_year (pc: 2000). */
+/* mc146818rtc at 0x70/IRQ 8 (base_year is accepted for compatibility; the
+ * year reads as year % 100 with the century at 0x32, as on QEMU's pc). */
 DeviceState *rtc_create(int base_year, Error **errp);
 /* CMOS bytes for the board (memory size, boot order, CPUs...). rtc may be
  * NULL for the first RTC. */

@@ -265,6 +265,7 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
         break;
     case 2:
         *eax = 0x00000001;
+        *ecx = 0x0000004d;
         *edx = 0x002c307d;
         break;
     case 4: {
@@ -277,6 +278,9 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
         };
         if (sub < 4) {
             *eax = c[sub][0] | ((ncpus - 1) << 26);
+            if (sub == 3) {
+                *eax |= (ncpus - 1) << 14;      /* L3 is shared by the whole package */
+            }
             *ebx = c[sub][1];
             *ecx = c[sub][2];
             *edx = c[sub][3];
@@ -337,13 +341,22 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
         *ecx = 0x40020140;
         *edx = 0x40020140;
         break;
+    case 5:
+        *ecx = 3;
+        break;
     case 0x80000006:
+        *ebx = 0x42004200;
         *ecx = 0x02008140;
+        *edx = 0x00808140;
         break;
     case 0x80000008:
         *eax = 0x00003028;      /* 40 physical, 48 virtual address bits */
         if (ncpus > 1) {
-            *ecx = ncpus - 1;
+            uint32_t bits = 0;
+            while ((1u << bits) < ncpus) {
+                bits++;
+            }
+            *ecx = (bits << 12) | (ncpus - 1);      /* ApicIdCoreIdSize, NC */
         }
         break;
     default:
@@ -390,4 +403,5 @@ void x86_cpu_reset(CPUX86State *env)
     env->mxcsr = 0x1f80;
     env->pat = 0x0007040600070406ull;
     env->mtrr_deftype = 0;
+    env->misc_enable = 1;           /* fast-strings, as QEMU resets it */
 }

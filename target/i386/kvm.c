@@ -775,36 +775,33 @@ static int put_msrs(CPUState *cpu, bool reset)
 {
     KVMState *s = kvm_state;
     CPUX86State *env = &cpu->env;
-    struct {
-        struct kvm_msrs h;
-        struct kvm_msr_entry e[64];
-    } buf;
+    g_autofree struct kvm_msrs *buf = g_malloc0(sizeof(*buf) + 64 * sizeof(buf->entries[0]));
+    struct kvm_msr_entry *e = buf->entries;
     int n = 0;
 
-    memset(&buf, 0, sizeof(buf));
     for (size_t i = 0; i < G_N_ELEMENTS(msr_map); i++) {
         if ((msr_map[i].reset_only && !reset) || !kvm_has_msr(s, msr_map[i].index)) {
             continue;
         }
-        buf.e[n].index = msr_map[i].index;
-        buf.e[n].data = *env_u64(env, msr_map[i].off);
+        e[n].index = msr_map[i].index;
+        e[n].data = *env_u64(env, msr_map[i].off);
         n++;
     }
     if (reset) {
         for (size_t i = 0; i < G_N_ELEMENTS(pv_msrs); i++) {
             if (kvm_has_msr(s, pv_msrs[i].index) &&
                 (kvm_vcpu(cpu)->pv_features & (1u << pv_msrs[i].feature_bit))) {
-                buf.e[n].index = pv_msrs[i].index;
-                buf.e[n].data = 0;
+                e[n].index = pv_msrs[i].index;
+                e[n].data = 0;
                 n++;
             }
         }
     }
-    buf.h.nmsrs = n;
-    int r = kvm_vcpu_ioctl(cpu, KVM_SET_MSRS, &buf);
+    buf->nmsrs = n;
+    int r = kvm_vcpu_ioctl(cpu, KVM_SET_MSRS, buf);
     if (r >= 0 && r < n) {
-        error_report("kvm: error: failed to set MSR 0x%x to 0x%llx",
-                     buf.e[r].index, (unsigned long long)buf.e[r].data);
+        error_report("error: failed to set MSR 0x%x to 0x%llx",
+                     e[r].index, (unsigned long long)e[r].data);
         return -EINVAL;
     }
     return r < 0 ? r : 0;
@@ -814,27 +811,24 @@ static int get_msrs(CPUState *cpu)
 {
     KVMState *s = kvm_state;
     CPUX86State *env = &cpu->env;
-    struct {
-        struct kvm_msrs h;
-        struct kvm_msr_entry e[64];
-    } buf;
+    g_autofree struct kvm_msrs *buf = g_malloc0(sizeof(*buf) + 64 * sizeof(buf->entries[0]));
+    struct kvm_msr_entry *e = buf->entries;
     int n = 0;
 
-    memset(&buf, 0, sizeof(buf));
     for (size_t i = 0; i < G_N_ELEMENTS(msr_map); i++) {
         if (kvm_has_msr(s, msr_map[i].index)) {
-            buf.e[n++].index = msr_map[i].index;
+            e[n++].index = msr_map[i].index;
         }
     }
-    buf.h.nmsrs = n;
-    int r = kvm_vcpu_ioctl(cpu, KVM_GET_MSRS, &buf);
+    buf->nmsrs = n;
+    int r = kvm_vcpu_ioctl(cpu, KVM_GET_MSRS, buf);
     if (r < 0) {
         return r;
     }
     for (int i = 0; i < r; i++) {
         for (size_t j = 0; j < G_N_ELEMENTS(msr_map); j++) {
-            if (msr_map[j].index == buf.e[i].index) {
-                *env_u64(env, msr_map[j].off) = buf.e[i].data;
+            if (msr_map[j].index == e[i].index) {
+                *env_u64(env, msr_map[j].off) = e[i].data;
             }
         }
     }

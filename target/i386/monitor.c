@@ -1,15 +1,23 @@
 /*
- * x86 register dump in QEMU's exact `info registers` layout (and the
- * "Code=" variant QEMU prints on KVM internal errors). Used by both
- * accelerators; the caller syncs env from the accelerator first.
- * Spec: QEMU 7.2 `info registers` output; Intel SDM vol. 3A 3.4.5 (descriptor types).
- * Locking: none (formats a CPUX86State the caller owns).
+ * x86 monitor support, for both accelerators: the register dump in QEMU's
+ * exact `info registers` layout (and the "Code=" variant QEMU prints on
+ * KVM internal errors), and the HMP hook that syncs the vCPU and prints it.
+ * Spec: QEMU 7.2 HMP output; Intel SDM vol. 3A 3.4.5 (descriptor types).
+ * Locking: the dump formats a CPUX86State the caller owns; the HMP hook
+ * runs with the BQL held (monitor).
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 #include "util/error.h"          /* before cpu.h, which uses struct Error */
 #include "target/i386/cpu.h"
+#include "monitor/monitor.h"
+#include "system/cpus.h"
+#include "system/kvm.h"
+#include "system/memory.h"
+#include "util/cutils.h"
+#include "util/module.h"
 
 #define DESC_W_MASK (1u << 9)    /* data: writable;  code: readable (R) */
 #define DESC_E_MASK (1u << 10)   /* data: expand-down; code: conforming (C) */
@@ -140,9 +148,13 @@ static void dump_fpu(const CPUX86State *env, GString *out)
     g_string_append_printf(out, "FCW=%04x FSW=%04x [ST=%u] FTW=%02x MXCSR=%08x\n",
                            env->fpuc, (env->fpus & ~0x3800) | ((env->fpstt & 7) << 11),
                            env->fpstt, env->fptag_abridged, env->mxcsr);
+    /* QEMU prints its fpregs[] as stored: physical registers under TCG, but
+     * the FXSAVE image (ST(i) order) under KVM. Do the same. */
+    bool st_order = kvm_enabled();
     for (int i = 0; i < 8; i++) {
-        g_string_append_printf(out, "FPR%d=%016" PRIx64 " %04x%s", i, env->fpregs[i].mant,
-                               env->fpregs[i].exp, (i & 1) ? "\n" : " ");
+        const FPReg *r = &env->fpregs[st_order ? (env->fpstt + (unsigned)i) & 7 : (unsigned)i];
+        g_string_append_printf(out, "FPR%d=%016" PRIx64 " %04x%s", i, r->mant, r->exp,
+                               (i & 1) ? "\n" : " ");
     }
     /* env holds only the low 128 bits; upper halves print as zero. */
     if ((env->xcr0 & avx512) == avx512) {
@@ -213,4 +225,265 @@ void x86_cpu_dump_state_flags(CPUX86State *env, GString *out, int flags,
 void x86_cpu_dump_state(CPUX86State *env, GString *out)
 {
     x86_cpu_dump_state_flags(env, out, X86_DUMP_FPU, NULL, NULL);
+}
+
+/* --- page tables: info tlb, info mem, virtual addresses for x/memsave --- */
+
+#define PTE_P    (1ull << 0)
+#define PTE_RW   (1ull << 1)
+#define PTE_US   (1ull << 2)
+#define PTE_PWT  (1ull << 3)
+#define PTE_PCD  (1ull << 4)
+#define PTE_A    (1ull << 5)
+#define PTE_D    (1ull << 6)
+#define PTE_PS   (1ull << 7)
+#define PTE_G    (1ull << 8)
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x3fffffffff000ull          /* table address bits QEMU's walker uses */
+#define PROT_BITS (PTE_US | PTE_RW | PTE_P)
+
+typedef struct PageWalk PageWalk;
+struct PageWalk {
+    const CPUX86State *env;
+    GString *out;
+    /* present leaf: print mask as QEMU's `info tlb` applies it */
+    void (*leaf)(PageWalk *w, uint64_t va, uint64_t pte, uint64_t print_mask, uint64_t prot);
+    void (*hole)(PageWalk *w, uint64_t va);   /* a non-present entry */
+    uint64_t start;                          /* info mem: current range */
+    uint64_t last_prot;
+    bool in_range;
+};
+
+/* One paging level: entries, VA bits below it, entry size, large-page rule. */
+typedef struct PageLevel {
+    int entries;
+    int shift;
+    int entry_size;
+    bool large;                 /* PS makes this entry a leaf */
+    bool large_needs_pse;       /* ... only with CR4.PSE (32-bit paging) */
+    bool no_prot;               /* PAE PDPTEs carry no U/S or R/W */
+    uint64_t print_mask;        /* QEMU's `info tlb` mask for a leaf at this level */
+} PageLevel;
+
+static const PageLevel levels_32[] = {
+    { 1024, 22, 4, true, true, false, ~((1ull << 21) - 1) },
+    { 1024, 12, 4, false, false, false, ~0xfffull },
+};
+static const PageLevel levels_pae[] = {
+    { 4, 30, 8, false, false, true, 0 },
+    { 512, 21, 8, true, false, false, ~((1ull << 20) - 1) },
+    { 512, 12, 8, false, false, false, ~0xfffull },
+};
+static const PageLevel levels_la57[] = {
+    { 512, 48, 8, false, false, false, 0 },
+    { 512, 39, 8, false, false, false, 0 },
+    { 512, 30, 8, true, false, false, 0x3ffffc0000000ull },
+    { 512, 21, 8, true, false, false, 0x3ffffffe00000ull },
+    { 512, 12, 8, false, false, false, 0x3fffffffff000ull },
+};
+
+static uint64_t phys_read(uint64_t addr, int size)
+{
+    uint8_t b[8] = { 0 };
+    as_rw(&as_memory, addr, b, size, false);
+    return size == 4 ? ldl_le_p(b) : ldq_le_p(b);
+}
+
+static bool env_la57(const CPUX86State *env)
+{
+    return env_lma(env) && (env->cr[4] & (1u << 12));
+}
+
+/* Sign-extend a long-mode address the way QEMU prints it. */
+static uint64_t canonical(const CPUX86State *env, uint64_t va)
+{
+    if (!env_lma(env)) {
+        return va;
+    }
+    int top = env_la57(env) ? 56 : 47;
+    return (va & (1ull << top)) ? va | ~((1ull << (top + 1)) - 1) : va;
+}
+
+static void walk_table(PageWalk *w, const PageLevel *lv, int nlevels, uint64_t table,
+                       uint64_t va_base, uint64_t prot_in)
+{
+    for (int i = 0; i < lv->entries; i++) {
+        uint64_t va = va_base + ((uint64_t)i << lv->shift);
+        uint64_t e = phys_read(table + (uint64_t)i * lv->entry_size, lv->entry_size);
+        if (!(e & PTE_P)) {
+            w->hole(w, va);
+            continue;
+        }
+        uint64_t prot = lv->no_prot ? prot_in : (prot_in & e);
+        bool large = lv->large && (e & PTE_PS) &&
+                     (!lv->large_needs_pse || (w->env->cr[4] & CR4_PSE));
+        if (nlevels == 1) {
+            w->leaf(w, va, e & ~PTE_PS, lv->print_mask, prot & PROT_BITS);   /* bit 7 is PAT */
+        } else if (large) {
+            w->leaf(w, va, e, lv->print_mask, prot & PROT_BITS);
+        } else {
+            walk_table(w, lv + 1, nlevels - 1, e & (lv->entry_size == 8 ? PTE_ADDR : ~0xfffull),
+                       va, prot);
+        }
+    }
+}
+
+/* Walk every mapping of the current page tables; returns the VA-space size. */
+static uint64_t walk_all(PageWalk *w)
+{
+    const CPUX86State *env = w->env;
+
+    if (env_lma(env)) {
+        bool la57 = env_la57(env);
+        walk_table(w, la57 ? levels_la57 : levels_la57 + 1, la57 ? 5 : 4,
+                   env->cr[3] & PTE_ADDR, 0, PROT_BITS);
+        return 1ull << (la57 ? 57 : 48);
+    }
+    if (env->cr[4] & CR4_PAE) {
+        walk_table(w, levels_pae, 3, env->cr[3] & ~0x1full & 0xffffffffull, 0, PROT_BITS);
+    } else {
+        walk_table(w, levels_32, 2, env->cr[3] & ~0xfffull & 0xffffffffull, 0, PROT_BITS);
+    }
+    return 1ull << 32;
+}
+
+static void tlb_leaf(PageWalk *w, uint64_t va, uint64_t pte, uint64_t mask, uint64_t prot)
+{
+    (void)prot;
+    g_string_append_printf(w->out, "%016" PRIx64 ": %016" PRIx64 " %c%c%c%c%c%c%c%c%c\n",
+                           canonical(w->env, va), pte & mask,
+                           (pte & PTE_NX) ? 'X' : '-', (pte & PTE_G) ? 'G' : '-',
+                           (pte & PTE_PS) ? 'P' : '-', (pte & PTE_D) ? 'D' : '-',
+                           (pte & PTE_A) ? 'A' : '-', (pte & PTE_PCD) ? 'C' : '-',
+                           (pte & PTE_PWT) ? 'T' : '-', (pte & PTE_US) ? 'U' : '-',
+                           (pte & PTE_RW) ? 'W' : '-');
+}
+
+static void no_hole(PageWalk *w, uint64_t va)
+{
+    (void)w;
+    (void)va;
+}
+
+/* info mem: a range ends where the protection changes. */
+static void mem_boundary(PageWalk *w, uint64_t va, uint64_t prot)
+{
+    if (prot == w->last_prot) {
+        return;
+    }
+    if (w->in_range) {
+        g_string_append_printf(w->out, "%016" PRIx64 "-%016" PRIx64 " %016" PRIx64 " %c%c%c\n",
+                               canonical(w->env, w->start), canonical(w->env, va),
+                               canonical(w->env, va - w->start),
+                               (w->last_prot & PTE_US) ? 'u' : '-', 'r',
+                               (w->last_prot & PTE_RW) ? 'w' : '-');
+    }
+    w->in_range = prot != 0;
+    w->start = va;
+    w->last_prot = prot;
+}
+
+static void mem_leaf(PageWalk *w, uint64_t va, uint64_t pte, uint64_t mask, uint64_t prot)
+{
+    (void)pte;
+    (void)mask;
+    mem_boundary(w, va, prot);
+}
+
+static void mem_hole(PageWalk *w, uint64_t va)
+{
+    mem_boundary(w, va, 0);
+}
+
+static void hmp_x86_info_tlb(GString *out, int cpu_index)
+{
+    if (cpu_index < 0 || cpu_index >= n_cpus) {
+        return;
+    }
+    PageWalk w = { .env = &cpus[cpu_index]->env, .out = out, .leaf = tlb_leaf, .hole = no_hole };
+    walk_all(&w);
+}
+
+static void hmp_x86_info_mem(GString *out, int cpu_index)
+{
+    if (cpu_index < 0 || cpu_index >= n_cpus) {
+        return;
+    }
+    PageWalk w = { .env = &cpus[cpu_index]->env, .out = out, .leaf = mem_leaf, .hole = mem_hole };
+    uint64_t end = walk_all(&w);
+    mem_boundary(&w, end, 0);
+}
+
+static bool x86_cpu_virt_to_phys(const CPUX86State *env, uint64_t va, uint64_t *pa)
+{
+    const PageLevel *lv;
+    int n;
+    uint64_t table;
+
+    if (!(env->cr[0] & CR0_PG)) {
+        *pa = va & env->a20_mask;
+        return true;
+    }
+    if (env_lma(env)) {
+        bool la57 = env_la57(env);
+        lv = la57 ? levels_la57 : levels_la57 + 1;
+        n = la57 ? 5 : 4;
+        table = env->cr[3] & PTE_ADDR;
+    } else if (env->cr[4] & CR4_PAE) {
+        lv = levels_pae;
+        n = 3;
+        table = env->cr[3] & ~0x1full & 0xffffffffull;
+        va &= 0xffffffffull;
+    } else {
+        lv = levels_32;
+        n = 2;
+        table = env->cr[3] & ~0xfffull & 0xffffffffull;
+        va &= 0xffffffffull;
+    }
+    for (; n > 0; n--, lv++) {
+        uint64_t idx = (va >> lv->shift) & (uint64_t)(lv->entries - 1);
+        uint64_t e = phys_read(table + idx * lv->entry_size, lv->entry_size);
+        if (!(e & PTE_P)) {
+            return false;
+        }
+        uint64_t addr_mask = lv->entry_size == 8 ? 0x000ffffffffff000ull : 0xfffff000ull;
+        bool large = lv->large && (e & PTE_PS) &&
+                     (!lv->large_needs_pse || (env->cr[4] & CR4_PSE));
+        if (large || n == 1) {
+            uint64_t page = 1ull << lv->shift;
+            uint64_t base = e & addr_mask & ~(page - 1);
+            if (large && lv->entry_size == 4) {
+                base |= ((e >> 13) & 0xffull) << 32;     /* PSE-36: bits 20:13 */
+            }
+            *pa = (base | (va & (page - 1))) & env->a20_mask;
+            return true;
+        }
+        table = e & addr_mask;
+    }
+    return false;
+}
+
+static bool monitor_x86_virt_to_phys(CPUState *cpu, uint64_t va, uint64_t *pa)
+{
+    cpu_synchronize_state(cpu);
+    return x86_cpu_virt_to_phys(&cpu->env, va, pa);
+}
+
+/* HMP `info registers` body for one CPU (the monitor prints "CPU#n"). */
+static void hmp_x86_info_registers(GString *out, int cpu_index)
+{
+    if (cpu_index < 0 || cpu_index >= n_cpus) {
+        return;
+    }
+    CPUState *cpu = cpus[cpu_index];
+    cpu_synchronize_state(cpu);
+    x86_cpu_dump_state(&cpu->env, out);
+}
+
+MODULE_INIT(x86_monitor_register)
+{
+    hmp_info_registers_hook = hmp_x86_info_registers;
+    hmp_info_tlb_hook = hmp_x86_info_tlb;
+    hmp_info_mem_hook = hmp_x86_info_mem;
+    monitor_virt_to_phys = monitor_x86_virt_to_phys;
 }

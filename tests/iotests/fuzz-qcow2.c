@@ -8,6 +8,7 @@
  * requires: no crash (signal), no hang (alarm), read-only files unchanged,
  * read-write copies not grown past a sane bound.
  * Usage: fuzz-qcow2 [-n count] [-s seed] [-d dir] [-j jobs] [-t secs]
+ *        fuzz-qcow2 -x FILE:INDEX   (replay one kept case in-process)
  * Locking: single-threaded children; the parent only forks and waits.
  */
 #include <errno.h>
@@ -274,6 +275,8 @@ typedef struct Job {
     char *path;
     guint32 hash;
     off_t size;
+    uint8_t *orig;      /* the mutant as generated, kept for reproduction */
+    gint64 start;
 } Job;
 
 int main(int argc, char **argv)
@@ -281,8 +284,17 @@ int main(int argc, char **argv)
     int count = 10000, jobs = 2, timeout = 10, c;
     guint32 seed = 1;
     workdir = NULL;
-    while ((c = getopt(argc, argv, "n:s:d:j:t:")) != -1) {
+    while ((c = getopt(argc, argv, "n:s:d:j:t:x:")) != -1) {
         switch (c) {
+        case 'x': {
+            /* replay one case: -x FILE:INDEX (read-write when INDEX % 4 == 3) */
+            char *colon = strrchr(optarg, ':');
+            int idx = colon ? atoi(colon + 1) : 0;
+            if (colon) {
+                *colon = 0;
+            }
+            return child_run(optarg, idx % 4 == 3, idx);
+        }
         case 'n': count = atoi(optarg); break;
         case 's': seed = strtoul(optarg, NULL, 0); break;
         case 'd': workdir = optarg; break;
@@ -310,20 +322,20 @@ int main(int argc, char **argv)
     }
     Seed seeds[8];
     int nseeds = 0;
-    load_seed(&seeds[nseeds++], make_seed("s-default.qcow2", "size=8M", true, true, NULL));
+    load_seed(&seeds[nseeds++], make_seed("s-default.qcow2", "size=4M", true, true, NULL));
     load_seed(&seeds[nseeds++], make_seed("s-c512.qcow2", "size=4M,cluster_size=512",
                                           true, true, NULL));
     load_seed(&seeds[nseeds++], make_seed("s-rb1.qcow2", "size=4M,cluster_size=1k,refcount_bits=1",
                                           true, false, NULL));
-    load_seed(&seeds[nseeds++], make_seed("s-extl2.qcow2", "size=8M,extended_l2=on,cluster_size=32k",
+    load_seed(&seeds[nseeds++], make_seed("s-extl2.qcow2", "size=4M,extended_l2=on,cluster_size=32k",
                                           false, true, "back.raw"));
-    load_seed(&seeds[nseeds++], make_seed("s-v2.qcow2", "size=8M,compat=0.10,cluster_size=4k",
+    load_seed(&seeds[nseeds++], make_seed("s-v2.qcow2", "size=4M,compat=0.10,cluster_size=4k",
                                           true, true, NULL));
     load_seed(&seeds[nseeds++], make_seed("s-zstd.qcow2",
-                                          "size=8M,compression_type=zstd,refcount_bits=64",
+                                          "size=4M,compression_type=zstd,refcount_bits=64",
                                           true, false, NULL));
     load_seed(&seeds[nseeds++], make_seed("s-prealloc.qcow2",
-                                          "size=2M,preallocation=metadata,lazy_refcounts=on",
+                                          "size=1M,preallocation=metadata,lazy_refcounts=on",
                                           false, false, NULL));
 
     GRand *r = g_rand_new_with_seed(seed);
@@ -331,6 +343,8 @@ int main(int argc, char **argv)
     int nrun = 0, done = 0, opened = 0, crashes = 0, hangs = 0, modified = 0, grown = 0;
     gint64 t0 = g_get_monotonic_time();
     int next = 0;
+    gint64 slow_us = 0;
+    int slow_idx = -1;
     while (done < count) {
         while (nrun < jobs && next < count) {
             const Seed *sd = &seeds[g_rand_int_range(r, 0, nseeds)];
@@ -339,11 +353,11 @@ int main(int argc, char **argv)
             Job *j = &running[nrun];
             j->index = next;
             j->rdwr = (next % 4) == 3;
-            j->path = g_strdup_printf("%s/case-%d.qcow2", workdir, nrun);
+            j->path = g_strdup_printf("%s/case-%d.qcow2", workdir, next);
             g_file_set_contents(j->path, (char *)b, sd->len, NULL);
-            g_free(b);
+            j->orig = b;
             j->hash = file_hash(j->path, &j->size);
-            uint32_t wseed = g_rand_int(r);
+            uint32_t wseed = (uint32_t)next;
             fflush(NULL);
             pid_t pid = fork();
             if (pid == 0) {
@@ -353,6 +367,7 @@ int main(int argc, char **argv)
                 _exit(child_run(j->path, j->rdwr, wseed));
             }
             j->pid = pid;
+            j->start = g_get_monotonic_time();
             nrun++;
             next++;
         }
@@ -367,6 +382,11 @@ int main(int argc, char **argv)
                 continue;
             }
             bool bad = false;
+            gint64 us = g_get_monotonic_time() - j->start;
+            if (us > slow_us) {
+                slow_us = us;
+                slow_idx = j->index;
+            }
             if (WIFSIGNALED(status)) {
                 if (WTERMSIG(status) == SIGALRM) {
                     hangs++;
@@ -389,7 +409,7 @@ int main(int argc, char **argv)
             }
             struct stat st;
             if (j->rdwr && stat(j->path, &st) == 0 &&
-                st.st_size > j->size + (off_t)(256 * MiB)) {
+                st.st_size > j->size + (off_t)(128 * MiB)) {
                 grown++;
                 bad = true;
                 fprintf(stderr, "GROWN: case %d to %lld bytes\n", j->index,
@@ -397,12 +417,14 @@ int main(int argc, char **argv)
             }
             if (bad) {
                 g_autofree char *keep = g_strdup_printf("%s/fail-%d.qcow2", workdir, j->index);
-                rename(j->path, keep);
+                g_file_set_contents(keep, (char *)j->orig, j->size, NULL);
+                unlink(j->path);
                 fprintf(stderr, "  kept as %s\n", keep);
             } else {
                 unlink(j->path);
             }
             g_free(j->path);
+            g_free(j->orig);
             running[i] = running[--nrun];
             done++;
             break;
@@ -412,6 +434,7 @@ int main(int argc, char **argv)
     printf("fuzz-qcow2: %d images, %d opened and exercised, %d rejected, %d crashes, "
            "%d hangs, %d modified, %d grown, %.1f s\n", done, opened, done - opened,
            crashes, hangs, modified, grown, secs);
+    printf("fuzz-qcow2: slowest case %d took %.2f s\n", slow_idx, slow_us / 1e6);
     for (int i = 0; i < nseeds; i++) {
         unlink(seeds[i].path);
         g_free(seeds[i].path);

@@ -2,7 +2,7 @@
  * kemu-io: a small qemu-io work-alike used by the iotests to drive kemu's
  * block layer directly: write -P/-z, read -P (verify), discard, flush,
  * with qemu-io's "wrote N/N bytes at offset O" lines (without timings).
- * Also: 'snapshot NAME' and 'writec -P pat OFF' (one compressed cluster).
+ * Also: 'sleep MS', 'snapshot NAME' and 'writec -P pat OFF' (one compressed cluster).
  * Usage: kemu-io [-f fmt] [-n] [-r] -c 'cmd' [-c 'cmd' ...] image
  * Locking: single-threaded tool; blocking bdrv_* calls.
  */
@@ -68,6 +68,10 @@ static int run_cmd(BlockDriverState *bs, const char *line)
         memset(b, pattern < 0 ? 0xcd : pattern, 2 * MiB);
         ret = qcow2_write_compressed(bs, o, b);
         g_free(b);
+        goto out;
+    }
+    if (!strcmp(cmd, "sleep") && a < argc) {
+        g_usleep(strtoul(args[a], NULL, 0) * 1000);
         goto out;
     }
     if (!strcmp(cmd, "flush")) {

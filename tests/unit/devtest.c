@@ -678,6 +678,27 @@ DeviceState *devtest_create(const char *spec)
     return dev;
 }
 
+/* ---------------- BQL (single-threaded: a flag) ---------------- */
+
+static bool bql_held;
+
+void bql_lock(void)
+{
+    g_assert(!bql_held);
+    bql_held = true;
+}
+
+void bql_unlock(void)
+{
+    g_assert(bql_held);
+    bql_held = false;
+}
+
+bool bql_locked(void)
+{
+    return bql_held;
+}
+
 /* ---------------- run state ---------------- */
 
 int devtest_exit_status = -1;

@@ -269,7 +269,8 @@ static void test_apic_ipi_init_sipi(void)
     apic_w(0, 0x310, 0x01000000);
     apic_w(0, 0x300, 0x00004500);
     g_assert_true(atomic_load(&cpus[1]->interrupt_request) & CPU_INTERRUPT_INIT);
-    apic_init_reset(cpus[1]);                         /* what the CPU does on INIT */
+    g_assert_cmphex(apic_r(1, 0xf0), ==, 0xff);       /* LAPIC in INIT state */
+    apic_init_reset(cpus[1]);                         /* the CPU may do it again */
     apic_w(0, 0x300, 0x0000c500);                     /* INIT de-assert: no effect */
     apic_w(0, 0x300, 0x0000469a);
     g_assert_true(atomic_load(&cpus[1]->interrupt_request) & CPU_INTERRUPT_SIPI);

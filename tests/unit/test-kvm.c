@@ -13,6 +13,30 @@
 #include "system/memory.h"
 
 /* ---- stubs (never reached by these tests) ---- */
+CPUState **cpus;
+int n_cpus;
+bool kvm_enabled(void) { return false; }
+void cpu_synchronize_state(CPUState *c) { (void)c; }
+void (*hmp_info_registers_hook)(GString *out, int cpu_index);
+void (*hmp_info_mem_hook)(GString *out, int cpu_index);
+void (*hmp_info_tlb_hook)(GString *out, int cpu_index);
+bool (*monitor_virt_to_phys)(CPUState *cpu, uint64_t va, uint64_t *pa);
+/* Guest RAM for the page-walk tests: 64 KiB at physical 0. */
+static uint8_t fake_ram[0x10000];
+int as_rw(AddressSpace *as, uint64_t a, void *b, uint64_t l, bool w)
+{
+    (void)as;
+    if (a + l > sizeof(fake_ram)) {
+        memset(b, 0xff, l);
+        return -1;
+    }
+    if (w) {
+        memcpy(fake_ram + a, b, l);
+    } else {
+        memcpy(b, fake_ram + a, l);
+    }
+    return 0;
+}
 KVMState *kvm_state;
 AddressSpace as_memory;
 int kvm_vm_ioctl(KVMState *s, unsigned long req, void *arg) { (void)s; (void)req; (void)arg; return -1; }
@@ -362,6 +386,83 @@ static void test_dump_long_mode(void)
         " 0c 0d 0e 0f ?? ??"));
 }
 
+/* ---- info tlb / info mem / virtual addresses (32-bit paging with PSE) ---- */
+
+static void put32(uint64_t a, uint32_t v)
+{
+    memcpy(fake_ram + a, &v, 4);
+}
+
+static CPUState *paging_cpu(void)
+{
+    static CPUState cpu;
+    static CPUState *list[1];
+    memset(fake_ram, 0, sizeof(fake_ram));
+    put32(0x1000 + 0 * 4, 0x2007);            /* PDE 0 -> page table at 0x2000, user rw */
+    put32(0x1000 + 1 * 4, 0x00400083);        /* 4 MiB page at 4 MiB */
+    put32(0x1000 + 0x300 * 4, 0x00000087);    /* 0xc0000000 -> 0, user */
+    put32(0x2000 + 0 * 4, 0x0003);            /* rw */
+    put32(0x2000 + 1 * 4, 0x1005);            /* user, read-only */
+    put32(0x2000 + 3 * 4, 0x3067);            /* dirty, accessed, user rw */
+    put32(0x2000 + 4 * 4, 0x4083);            /* bit 7 is PAT in a PTE */
+    reset_env(&cpu.env);
+    cpu.env.cr[0] = CR0_PG | CR0_PE | CR0_ET;
+    cpu.env.cr[3] = 0x1000;
+    cpu.env.cr[4] = CR4_PSE;
+    list[0] = &cpu;
+    cpus = list;
+    n_cpus = 1;
+    return &cpu;
+}
+
+static void test_info_tlb_32(void)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    paging_cpu();
+    g_assert_nonnull(hmp_info_tlb_hook);
+    hmp_info_tlb_hook(out, 0);
+    g_assert_cmpstr(out->str, ==,
+        "0000000000000000: 0000000000000000 --------W\n"
+        "0000000000001000: 0000000000001000 -------U-\n"
+        "0000000000003000: 0000000000003000 ---DA--UW\n"
+        "0000000000004000: 0000000000004000 --------W\n"
+        "0000000000400000: 0000000000400000 --P-----W\n"
+        "00000000c0000000: 0000000000000000 --P----UW\n");
+}
+
+static void test_info_mem_32(void)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    paging_cpu();
+    g_assert_nonnull(hmp_info_mem_hook);
+    hmp_info_mem_hook(out, 0);
+    g_assert_cmpstr(out->str, ==,
+        "0000000000000000-0000000000001000 0000000000001000 -rw\n"
+        "0000000000001000-0000000000002000 0000000000001000 ur-\n"
+        "0000000000003000-0000000000004000 0000000000001000 urw\n"
+        "0000000000004000-0000000000005000 0000000000001000 -rw\n"
+        "0000000000400000-0000000000800000 0000000000400000 -rw\n"
+        "00000000c0000000-00000000c0400000 0000000000400000 urw\n");
+}
+
+static void test_virt_to_phys_32(void)
+{
+    CPUState *cpu = paging_cpu();
+    uint64_t pa = 0;
+    g_assert_nonnull(monitor_virt_to_phys);
+    g_assert_true(monitor_virt_to_phys(cpu, 0xc0001234, &pa));
+    g_assert_cmphex(pa, ==, 0x1234);
+    g_assert_true(monitor_virt_to_phys(cpu, 0x1234, &pa));
+    g_assert_cmphex(pa, ==, 0x1234);
+    g_assert_false(monitor_virt_to_phys(cpu, 0x4567abc, &pa)); /* PDE 0x11 not present */
+    g_assert_false(monitor_virt_to_phys(cpu, 0x2000, &pa));    /* PTE not present */
+    g_assert_true(monitor_virt_to_phys(cpu, 0x5ff123, &pa));
+    g_assert_cmphex(pa, ==, 0x5ff123);
+    cpu->env.cr[0] &= ~CR0_PG;                                /* paging off: identity */
+    g_assert_true(monitor_virt_to_phys(cpu, 0x12345678, &pa));
+    g_assert_cmphex(pa, ==, 0x12345678);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -372,5 +473,8 @@ int main(int argc, char **argv)
     g_test_add_func("/kvm/cpuid/host", test_cpuid_host);
     g_test_add_func("/x86/dump/reset", test_dump_reset);
     g_test_add_func("/x86/dump/long-mode", test_dump_long_mode);
+    g_test_add_func("/x86/paging/info-tlb-32", test_info_tlb_32);
+    g_test_add_func("/x86/paging/info-mem-32", test_info_mem_32);
+    g_test_add_func("/x86/paging/virt-to-phys-32", test_virt_to_phys_32);
     return g_test_run();
 }

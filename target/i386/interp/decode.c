@@ -371,16 +371,19 @@ const Insn *decode_fetch(Interp *s)
     uint32_t mode = s->code_size;
 
     if (e->lip == lip && e->mode == mode) {
-        int len = e->insn.len;
-        uint8_t *p = tlb_hit(s, lip, len, ACC_X);
+        /* fast validation: 16 bytes from the page, compared under a mask */
+        uint8_t *p = tlb_hit(s, lip, 16, ACC_X);
         if (likely(p)) {
-            if (memcmp(p, e->bytes, len) == 0) {
+            uint64_t a, b;
+            memcpy(&a, p, 8);
+            memcpy(&b, p + 8, 8);
+            if (likely((((a ^ e->raw[0]) & e->mask[0]) | ((b ^ e->raw[1]) & e->mask[1])) == 0)) {
                 goto check_limit;
             }
         } else {
-            uint8_t tmp[15];
-            fetch_bytes(s, lip, tmp, len);
-            if (memcmp(tmp, e->bytes, len) == 0) {
+            uint8_t tmp[16] = { 0 };
+            fetch_bytes(s, lip, tmp, e->insn.len);
+            if (memcmp(tmp, e->raw, e->insn.len) == 0) {
                 goto check_limit;
             }
         }
@@ -405,7 +408,10 @@ const Insn *decode_fetch(Interp *s)
             }
             have += fetch_bytes(s, lip + have, buf + have, 15 - have);
         }
-        memcpy(e->bytes, buf, n);
+        memset(e->raw, 0, sizeof(e->raw));
+        memcpy(e->raw, buf, n);
+        e->mask[0] = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+        e->mask[1] = n <= 8 ? 0 : n >= 16 ? ~0ull : (1ull << (8 * (n - 8))) - 1;
         e->lip = lip;
         e->mode = mode;
     }

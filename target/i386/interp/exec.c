@@ -35,6 +35,9 @@ void interp_set_eflags(Interp *s, uint64_t val, uint64_t mask)
     if ((old ^ env->eflags) & VM_MASK) {
         interp_update_mode(s);
     }
+    if (((old ^ env->eflags) & AC_MASK) && (env->cr[4] & CR4_SMAP)) {
+        tlb_flush(s, true);    /* SMAP permissions depend on AC */
+    }
 }
 
 void interp_exit_slice(Interp *s, int code)
@@ -147,32 +150,24 @@ static void deliver_external(Interp *s, int vec)
     s->cpu->halted = false;
 }
 
-/* Check pending events at an instruction boundary. Returns true if the CPU
- * cannot continue (waiting for SIPI). */
-static bool check_interrupts(Interp *s)
+/* INIT and SIPI (from the userspace LAPIC). INIT resets the CPU (APs come
+ * back halted); SIPI starts a halted CPU at vector * 4096, as the KVM path
+ * does. Returns true if the CPU is halted afterwards. */
+static bool init_sipi(Interp *s, unsigned ir)
 {
     CPUState *cpu = s->cpu;
     CPUX86State *env = s->env;
-    unsigned ir = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
-    if (!ir) {
-        return false;
-    }
     if (ir & CPU_INTERRUPT_INIT) {
         atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_INIT);
         ihook_init_reset(cpu);
         lf_set(s, env->eflags & ARITH_MASK);
         tlb_flush(s, true);
         interp_update_mode(s);
-        s->wait_sipi = cpu->halted;
         env->halted = cpu->halted;
-        if (s->wait_sipi) {
-            return true;
-        }
     }
     if (ir & CPU_INTERRUPT_SIPI) {
         atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_SIPI);
-        if (s->wait_sipi) {
-            s->wait_sipi = false;
+        if (cpu->halted || env->halted) {
             env->segs[R_CS].selector = env->sipi_vector << 8;
             env->segs[R_CS].base = (uint64_t)env->sipi_vector << 12;
             env->rip = 0;
@@ -181,8 +176,20 @@ static bool check_interrupts(Interp *s)
             interp_update_mode(s);
         }
     }
-    if (s->wait_sipi) {
-        return true;
+    return cpu->halted || env->halted;
+}
+
+/* Check pending events at an instruction boundary. Returns true if the CPU
+ * cannot continue (halted by INIT). */
+static bool check_interrupts(Interp *s)
+{
+    CPUState *cpu = s->cpu;
+    CPUX86State *env = s->env;
+    unsigned ir = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
+    if (ir & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
+        if (init_sipi(s, ir)) {
+            return true;
+        }
     }
     if (env->interrupt_shadow) {
         return false;
@@ -264,8 +271,10 @@ int interp_exec(Interp *s, uint64_t budget_in)
     if (env->tsc != s->tsc_synced) {
         s->tsc_offset = env->tsc - host_ns();
     }
-    if (as_memory.view && as_memory.view->gen != s->fv_gen) {
-        s->fv_gen = as_memory.view->gen;
+    if ((as_memory.view && as_memory.view->gen != s->fv_gen) ||
+        env->a20_mask != s->a20_cached) {
+        s->fv_gen = as_memory.view ? as_memory.view->gen : 0;
+        s->a20_cached = env->a20_mask;
         tlb_flush(s, true);
     }
     s->icount_start = s->icount;
@@ -273,19 +282,21 @@ int interp_exec(Interp *s, uint64_t budget_in)
     s->delivering = -1;
     s->exit_code = 0;
 
+    unsigned ir = atomic_load(&cpu->interrupt_request);
+    if (ir & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
+        init_sipi(s, ir);
+        ir = atomic_load(&cpu->interrupt_request);
+    }
     if (env->halted || cpu->halted) {
-        unsigned ir = atomic_load(&cpu->interrupt_request);
-        bool wake = (ir & (CPU_INTERRUPT_NMI | CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) ||
+        bool wake = (ir & CPU_INTERRUPT_NMI) ||
                     ((ir & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK));
         if (!wake) {
             env->halted = cpu->halted = true;
             ret = EXCP_HLT;
             goto out;
         }
-        if (!s->wait_sipi || (ir & CPU_INTERRUPT_SIPI)) {
-            env->halted = false;
-            cpu->halted = false;
-        }
+        env->halted = false;
+        cpu->halted = false;
     }
 
     budget = budget_in + s->icount;
@@ -337,7 +348,6 @@ void interp_flush(Interp *s)
     for (unsigned k = 0; k < DC_SIZE; k++) {
         s->dc[k].lip = ~0ull;
     }
-    s->wait_sipi = false;
     interp_update_mode(s);
 }
 

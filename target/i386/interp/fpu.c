@@ -50,6 +50,7 @@ static inline f80 ST(Interp *s, int i)
 static inline void set_ST(Interp *s, int i, f80 v)
 {
     reg_set(&s->env->fpregs[phys(s, i)], v);
+    s->env->fptag_abridged |= 1u << phys(s, i);
 }
 
 static inline bool st_valid(Interp *s, int i)
@@ -57,26 +58,293 @@ static inline bool st_valid(Interp *s, int i)
     return (s->env->fptag_abridged >> phys(s, i)) & 1;
 }
 
-/* ---- host FPU control around operations ---- */
-static uint16_t host_cw_saved;
+/* ---- host x87 execution ----
+ * Every arithmetic step runs as one host x87 instruction inside a single
+ * asm statement that also loads the guest's rounding/precision control
+ * (exceptions masked) and reads back the status word, so results, flags
+ * and condition codes are exactly the hardware's. */
+typedef struct HostFpu {
+    uint16_t cw;       /* guest RC/PC, all exceptions masked */
+    uint16_t hcw;      /* host control word to restore */
+    uint16_t sw;       /* host status after the operation */
+} HostFpu;
 
-static inline void fpu_begin(Interp *s)
+#define XPRE  "fnstcw %[hcw]\n\tfldcw %[cw]\n\tfnclex\n\t"
+#define XPOST "\n\tfnstsw %[sw]\n\tfldcw %[hcw]"
+#define XOUT  [sw] "=m"(h.sw), [hcw] "=m"(h.hcw)
+#define XIN   [cw] "m"(h.cw)
+
+static inline HostFpu hf_init(Interp *s)
 {
-    uint16_t cw;
-    __asm__ volatile("fnstcw %0" : "=m"(host_cw_saved));
-    cw = (s->env->fpuc & 0x0f00) | 0x3f;
-    __asm__ volatile("fnclex\n\tfldcw %0" : : "m"(cw) : "memory");
+    HostFpu h;
+    h.cw = (s->env->fpuc & 0x0f00) | 0x3f;
+    h.hcw = 0x37f;
+    h.sw = 0;
+    return h;
 }
 
-static inline void fpu_end(Interp *s)
+/* Merge the exception flags (and C1 "rounded up") of a host op. */
+static void hf_done(Interp *s, const HostFpu *h, uint16_t cmask)
 {
-    uint16_t sw;
-    __asm__ volatile("fnstsw %0" : "=m"(sw) : : "memory");
-    __asm__ volatile("fnclex\n\tfldcw %0" : : "m"(host_cw_saved) : "memory");
-    s->env->fpus |= sw & 0x3f;
-    if (s->env->fpus & ~s->env->fpuc & 0x3f) {
-        s->env->fpus |= FPUS_ES | FPUS_B;
+    CPUX86State *env = s->env;
+    env->fpus |= h->sw & 0x3f;
+    env->fpus = (env->fpus & ~cmask) | (h->sw & cmask);
+    if (env->fpus & ~env->fpuc & 0x3f) {
+        env->fpus |= FPUS_ES | FPUS_B;
     }
+}
+
+#define CC_ALL (FPUS_C0 | FPUS_C1 | FPUS_C2 | FPUS_C3)
+
+/* binary: op(st0=a, st1=b) -> new st0 */
+enum { XB_ADD, XB_MUL, XB_SUB, XB_SUBR, XB_DIV, XB_DIVR, XB_SCALE, XB_PREM, XB_PREM1 };
+
+static f80 host_bin(Interp *s, int op, f80 a, f80 b)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    switch (op) {
+    case XB_ADD:
+        __asm__ volatile(XPRE "fadd %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_MUL:
+        __asm__ volatile(XPRE "fmul %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_SUB:
+        __asm__ volatile(XPRE "fsub %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_SUBR:
+        __asm__ volatile(XPRE "fsubr %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_DIV:
+        __asm__ volatile(XPRE "fdiv %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_DIVR:
+        __asm__ volatile(XPRE "fdivr %%st(1), %%st" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_SCALE:
+        __asm__ volatile(XPRE "fscale" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        break;
+    case XB_PREM:
+        __asm__ volatile(XPRE "fprem" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        /* invalid operands leave the condition codes alone */
+        hf_done(s, &h, ((h.sw & FPUS_IE) || isnan(a) || isnan(b)) ? 0 : CC_ALL);
+        return r;
+    default:
+        __asm__ volatile(XPRE "fprem1" XPOST : "=t"(r), XOUT : "0"(a), "u"(b), XIN);
+        /* invalid operands leave the condition codes alone */
+        hf_done(s, &h, ((h.sw & FPUS_IE) || isnan(a) || isnan(b)) ? 0 : CC_ALL);
+        return r;
+    }
+    hf_done(s, &h, FPUS_C1);
+    return r;
+}
+
+/* binary that pops: result replaces st1 (fyl2x, fyl2xp1, fpatan) */
+enum { XP_YL2X, XP_YL2XP1, XP_PATAN };
+
+static f80 host_binpop(Interp *s, int op, f80 x, f80 y)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    switch (op) {
+    case XP_YL2X:
+        __asm__ volatile(XPRE "fyl2x" XPOST : "=t"(r), XOUT : "0"(x), "u"(y), XIN : "st(1)");
+        break;
+    case XP_YL2XP1:
+        __asm__ volatile(XPRE "fyl2xp1" XPOST : "=t"(r), XOUT : "0"(x), "u"(y), XIN : "st(1)");
+        break;
+    default:
+        __asm__ volatile(XPRE "fpatan" XPOST : "=t"(r), XOUT : "0"(x), "u"(y), XIN : "st(1)");
+        break;
+    }
+    hf_done(s, &h, FPUS_C1);
+    return r;
+}
+
+enum { XU_SQRT, XU_RNDINT, XU_F2XM1, XU_SIN, XU_COS };
+
+static f80 host_un(Interp *s, int op, f80 a)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    switch (op) {
+    case XU_SQRT:
+        __asm__ volatile(XPRE "fsqrt" XPOST : "=t"(r), XOUT : "0"(a), XIN);
+        break;
+    case XU_RNDINT:
+        __asm__ volatile(XPRE "frndint" XPOST : "=t"(r), XOUT : "0"(a), XIN);
+        break;
+    case XU_F2XM1:
+        __asm__ volatile(XPRE "f2xm1" XPOST : "=t"(r), XOUT : "0"(a), XIN);
+        break;
+    case XU_SIN:
+        __asm__ volatile(XPRE "fsin" XPOST : "=t"(r), XOUT : "0"(a), XIN);
+        hf_done(s, &h, FPUS_C1 | FPUS_C2);
+        return r;
+    default:
+        __asm__ volatile(XPRE "fcos" XPOST : "=t"(r), XOUT : "0"(a), XIN);
+        hf_done(s, &h, FPUS_C1 | FPUS_C2);
+        return r;
+    }
+    hf_done(s, &h, FPUS_C1);
+    return r;
+}
+
+/* unary producing two values: *lo = new st1 (replaces a), return = new st0 */
+enum { XT_XTRACT, XT_SINCOS, XT_PTAN };
+
+static f80 host_two(Interp *s, int op, f80 a, f80 *lo)
+{
+    HostFpu h = hf_init(s);
+    f80 top, below;
+    switch (op) {
+    case XT_XTRACT:
+        __asm__ volatile(XPRE "fxtract" XPOST : "=t"(top), "=u"(below), XOUT : "0"(a), XIN);
+        break;
+    case XT_SINCOS:
+        __asm__ volatile(XPRE "fsincos" XPOST : "=t"(top), "=u"(below), XOUT : "0"(a), XIN);
+        break;
+    default:
+        __asm__ volatile(XPRE "fptan" XPOST : "=t"(top), "=u"(below), XOUT : "0"(a), XIN);
+        break;
+    }
+    hf_done(s, &h, FPUS_C1 | FPUS_C2);
+    *lo = below;
+    return top;
+}
+
+/* compare a (st0) with b: returns the host status word C0/C2/C3 */
+static uint16_t host_cmp(Interp *s, f80 a, f80 b, bool unordered)
+{
+    HostFpu h = hf_init(s);
+    if (unordered) {
+        __asm__ volatile(XPRE "fucom %%st(1)" XPOST : XOUT : "t"(a), "u"(b), XIN);
+    } else {
+        __asm__ volatile(XPRE "fcom %%st(1)" XPOST : XOUT : "t"(a), "u"(b), XIN);
+    }
+    hf_done(s, &h, 0);
+    return h.sw & (FPUS_C0 | FPUS_C2 | FPUS_C3);
+}
+
+/* x87 arithmetic/compare with a memory operand, exactly as the hardware
+ * does it (kind: 0 m32fp, 1 m64fp, 2 m32int, 3 m16int). For compares the
+ * condition codes go to *cc and a is returned unchanged. */
+#define XM(insn, T) \
+    __asm__ volatile(XPRE insn " %[m]" XPOST : "=t"(r), XOUT : "0"(a), [m] "m"(*(const T *)mem), XIN)
+#define XM_CASES(P, S, T)                                                 \
+    switch (op) {                                                         \
+    case 0: XM(P "add" S, T); break;                                      \
+    case 1: XM(P "mul" S, T); break;                                      \
+    case 2: case 3: XM(P "com" S, T); break;                              \
+    case 4: XM(P "sub" S, T); break;                                      \
+    case 5: XM(P "subr" S, T); break;                                     \
+    case 6: XM(P "div" S, T); break;                                      \
+    default: XM(P "divr" S, T); break;                                    \
+    }
+
+static f80 host_binm(Interp *s, int op, int kind, f80 a, const void *mem, uint16_t *cc)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    switch (kind) {
+    case 0: XM_CASES("f", "s", uint32_t) break;
+    case 1: XM_CASES("f", "l", uint64_t) break;
+    case 2: XM_CASES("fi", "l", uint32_t) break;
+    default: XM_CASES("fi", "s", uint16_t) break;
+    }
+    if (op == 2 || op == 3) {
+        hf_done(s, &h, 0);
+        *cc = h.sw & (FPUS_C0 | FPUS_C2 | FPUS_C3);
+        return a;
+    }
+    hf_done(s, &h, FPUS_C1);
+    return r;
+}
+
+static f80 host_const(Interp *s, int k)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    switch (k) {
+    case 0: __asm__ volatile(XPRE "fld1" XPOST : "=t"(r), XOUT : XIN); break;
+    case 1: __asm__ volatile(XPRE "fldl2t" XPOST : "=t"(r), XOUT : XIN); break;
+    case 2: __asm__ volatile(XPRE "fldl2e" XPOST : "=t"(r), XOUT : XIN); break;
+    case 3: __asm__ volatile(XPRE "fldpi" XPOST : "=t"(r), XOUT : XIN); break;
+    case 4: __asm__ volatile(XPRE "fldlg2" XPOST : "=t"(r), XOUT : XIN); break;
+    case 5: __asm__ volatile(XPRE "fldln2" XPOST : "=t"(r), XOUT : XIN); break;
+    default: __asm__ volatile(XPRE "fldz" XPOST : "=t"(r), XOUT : XIN); break;
+    }
+    return r;
+}
+
+/* memory format conversions */
+static f80 host_ld32(Interp *s, uint32_t v)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    __asm__ volatile(XPRE "flds %[m]" XPOST : "=t"(r), XOUT : [m] "m"(v), XIN);
+    hf_done(s, &h, 0);
+    return r;
+}
+
+static f80 host_ld64(Interp *s, uint64_t v)
+{
+    HostFpu h = hf_init(s);
+    f80 r;
+    __asm__ volatile(XPRE "fldl %[m]" XPOST : "=t"(r), XOUT : [m] "m"(v), XIN);
+    hf_done(s, &h, 0);
+    return r;
+}
+
+static uint32_t host_st32(Interp *s, f80 a)
+{
+    HostFpu h = hf_init(s);
+    uint32_t v;
+    __asm__ volatile(XPRE "fsts %[m]" XPOST : [m] "=m"(v), XOUT : "t"(a), XIN);
+    hf_done(s, &h, FPUS_C1);
+    return v;
+}
+
+static uint64_t host_st64(Interp *s, f80 a)
+{
+    HostFpu h = hf_init(s);
+    uint64_t v;
+    __asm__ volatile(XPRE "fstl %[m]" XPOST : [m] "=m"(v), XOUT : "t"(a), XIN);
+    hf_done(s, &h, FPUS_C1);
+    return v;
+}
+
+/* integer stores: bits 16/32/64, trunc = FISTTP */
+static int64_t host_ist(Interp *s, f80 a, int bits, bool trunc)
+{
+    HostFpu h = hf_init(s);
+    int64_t v = 0;
+    int16_t v16;
+    int32_t v32;
+    if (bits == 16) {
+        if (trunc) {
+            __asm__ volatile(XPRE "fld %%st\n\tfisttps %[m]" XPOST : [m] "=m"(v16), XOUT : "t"(a), XIN);
+        } else {
+            __asm__ volatile(XPRE "fists %[m]" XPOST : [m] "=m"(v16), XOUT : "t"(a), XIN);
+        }
+        v = v16;
+    } else if (bits == 32) {
+        if (trunc) {
+            __asm__ volatile(XPRE "fld %%st\n\tfisttpl %[m]" XPOST : [m] "=m"(v32), XOUT : "t"(a), XIN);
+        } else {
+            __asm__ volatile(XPRE "fistl %[m]" XPOST : [m] "=m"(v32), XOUT : "t"(a), XIN);
+        }
+        v = v32;
+    } else {
+        if (trunc) {
+            __asm__ volatile(XPRE "fld %%st\n\tfisttpll %[m]" XPOST : [m] "=m"(v), XOUT : "t"(a), XIN);
+        } else {
+            __asm__ volatile(XPRE "fld %%st\n\tfistpll %[m]" XPOST : [m] "=m"(v), XOUT : "t"(a), XIN);
+        }
+    }
+    hf_done(s, &h, FPUS_C1);
+    return v;
 }
 
 static void stack_fault(Interp *s, bool overflow)
@@ -118,6 +386,28 @@ static f80 rd(Interp *s, int i)
         return -__builtin_nanl("");
     }
     return ST(s, i);
+}
+
+static f80 indefinite(void)
+{
+    FPReg r = { 0xc000000000000000ull, 0xffff };
+    return reg_get(&r);
+}
+
+/* Are ST(a) and ST(b) both valid? If not: stack underflow (IE|SF). */
+static bool valid2(Interp *s, int a, int b)
+{
+    if (st_valid(s, a) && st_valid(s, b)) {
+        return true;
+    }
+    stack_fault(s, false);
+    return false;
+}
+
+static void set_unordered(Interp *s)
+{
+    s->env->fpus |= FPUS_C0 | FPUS_C2 | FPUS_C3;
+    s->env->fpus &= ~FPUS_C1;
 }
 
 void fpu_check(Interp *s)
@@ -195,18 +485,12 @@ static void fninit(Interp *s)
 /* ---- memory formats ---- */
 static f80 ld_m32(Interp *s, const Insn *i)
 {
-    uint32_t v = ld(s, i->seg, insn_ea(s, i), 4);
-    float f;
-    memcpy(&f, &v, 4);
-    return f;
+    return host_ld32(s, ld(s, i->seg, insn_ea(s, i), 4));
 }
 
 static f80 ld_m64(Interp *s, const Insn *i)
 {
-    uint64_t v = ld(s, i->seg, insn_ea(s, i), 8);
-    double d;
-    memcpy(&d, &v, 8);
-    return d;
+    return host_ld64(s, ld(s, i->seg, insn_ea(s, i), 8));
 }
 
 static f80 ld_m80(Interp *s, uint64_t ea, int seg)
@@ -228,72 +512,29 @@ static void st_m80(Interp *s, uint64_t ea, int seg, f80 v)
 
 static int64_t to_int(Interp *s, f80 v, int bits, bool trunc)
 {
-    CPUX86State *env = s->env;
-    f80 r;
-    if (trunc) {
-        r = truncl(v);
-    } else {
-        fpu_begin(s);
-        r = rintl(v);
-        fpu_end(s);
-    }
-    f80 lim = ldexpl(1.0L, bits - 1);
-    if (!(r >= -lim && r < lim)) {
-        env->fpus |= FPUS_IE;
-        if (!(env->fpuc & FPUS_IE)) {
-            env->fpus |= FPUS_ES | FPUS_B;
-        }
-        return (int64_t)(1ull << (bits - 1));   /* integer indefinite */
-    }
-    if (r != v) {
-        env->fpus |= 0x20;   /* precision */
-    }
-    return (int64_t)r;
+    return host_ist(s, v, bits, trunc);
 }
 
+/* guest arithmetic op (ModRM reg field order) on a (dest) and b (src) */
 static f80 arith(Interp *s, int op, f80 a, f80 b)
 {
-    f80 r;
-    fpu_begin(s);
-    switch (op) {
-    case 0: r = a + b; break;
-    case 1: r = a * b; break;
-    case 4: r = a - b; break;
-    case 5: r = b - a; break;
-    case 6: r = a / b; break;
-    default: r = b / a; break;
-    }
-    fpu_end(s);
-    return r;
+    static const int map[8] = { XB_ADD, XB_MUL, 0, 0, XB_SUB, XB_SUBR, XB_DIV, XB_DIVR };
+    return host_bin(s, map[op], a, b);
 }
 
-/* compare: sets C0/C2/C3 (or EFLAGS for FCOMI) */
+/* compare: sets C0/C2/C3 (or ZF/PF/CF for FCOMI) */
 static void fcom(Interp *s, f80 a, f80 b, bool unordered_ok, bool eflags)
 {
     CPUX86State *env = s->env;
-    unsigned c;
-    if (isnan(a) || isnan(b)) {
-        c = 7;
-        if (!unordered_ok || issignaling(a) || issignaling(b)) {
-            env->fpus |= FPUS_IE;
-            if (!(env->fpuc & FPUS_IE)) {
-                env->fpus |= FPUS_ES | FPUS_B;
-            }
-        }
-    } else if (a > b) {
-        c = 0;
-    } else if (a < b) {
-        c = 1;
-    } else {
-        c = 4;
-    }
+    uint16_t c = host_cmp(s, a, b, unordered_ok);
     if (eflags) {
         uint32_t fl = lf_get(s) & ~(CC_Z | CC_P | CC_C | CC_O | CC_S | CC_A);
-        fl |= (c & 1 ? CC_C : 0) | (c & 2 ? CC_P : 0) | (c & 4 ? CC_Z : 0);
+        fl |= (c & FPUS_C0 ? CC_C : 0) | (c & FPUS_C2 ? CC_P : 0) | (c & FPUS_C3 ? CC_Z : 0);
         lf_set(s, fl);
+        env->fpus &= ~FPUS_C1;
     } else {
         env->fpus &= ~(FPUS_C0 | FPUS_C1 | FPUS_C2 | FPUS_C3);
-        env->fpus |= (c & 1 ? FPUS_C0 : 0) | (c & 2 ? FPUS_C2 : 0) | (c & 4 ? FPUS_C3 : 0);
+        env->fpus |= c;
     }
 }
 
@@ -364,15 +605,6 @@ static void load_env(Interp *s, const Insn *i, uint64_t ea)
     }
 }
 
-static const f80 fconst[7] = {
-    1.0L,
-    3.32192809488736234787031942948939018L,   /* log2(10) */
-    1.44269504088896340735992468100189214L,   /* log2(e) */
-    3.14159265358979323846264338327950288L,   /* pi */
-    0.301029995663981195213738894724493027L,  /* log10(2) */
-    0.693147180559945309417232121458176568L,  /* ln(2) */
-    0.0L,
-};
 
 static void fcmov(Interp *s, int op, int sub, int rm)
 {
@@ -398,12 +630,16 @@ static void fpu_reg(Interp *s, int op, int sub, int rm)
     switch (op) {
     case 0xd8:
         if (sub == 2 || sub == 3) {
-            fcom(s, rd(s, 0), rd(s, rm), false, false);
+            if (valid2(s, 0, rm)) {
+                fcom(s, ST(s, 0), ST(s, rm), false, false);
+            } else {
+                set_unordered(s);
+            }
             if (sub == 3) {
                 fpop(s);
             }
         } else {
-            set_ST(s, 0, arith(s, sub, rd(s, 0), rd(s, rm)));
+            set_ST(s, 0, valid2(s, 0, rm) ? arith(s, sub, ST(s, 0), ST(s, rm)) : indefinite());
         }
         return;
     case 0xd9:
@@ -428,89 +664,47 @@ static void fpu_reg(Interp *s, int op, int sub, int rm)
             break;
         case 5:
             if (rm < 7) {
-                fpush(s, fconst[rm]);
+                fpush(s, host_const(s, rm));
                 return;
             }
             break;
         case 6: {
-            f80 a = rd(s, 0), r;
+            f80 a = rd(s, 0), r, lo;
             switch (rm) {
-            case 0: fpu_begin(s); r = exp2l(a) - 1.0L; fpu_end(s); set_ST(s, 0, r); return;
-            case 1: {  /* FYL2X */
-                f80 b = rd(s, 1);
-                fpu_begin(s); r = b * log2l(a); fpu_end(s);
-                set_ST(s, 1, r); fpop(s); return;
-            }
-            case 2:    /* FPTAN */
-                fpu_begin(s); r = tanl(a); fpu_end(s);
-                set_ST(s, 0, r); fpush(s, 1.0L); env->fpus &= ~FPUS_C2; return;
-            case 3: {  /* FPATAN */
-                f80 b = rd(s, 1);
-                fpu_begin(s); r = atan2l(b, a); fpu_end(s);
-                set_ST(s, 1, r); fpop(s); return;
-            }
-            case 4: {  /* FXTRACT */
-                int e;
-                if (a == 0) {
-                    set_ST(s, 0, -INFINITY);
-                    fpush(s, a);
-                    env->fpus |= FPUS_ZE;
-                    return;
+            case 0: set_ST(s, 0, host_un(s, XU_F2XM1, a)); return;
+            case 1: r = host_binpop(s, XP_YL2X, a, rd(s, 1)); fpop(s); set_ST(s, 0, r); return;
+            case 2:
+                r = host_two(s, XT_PTAN, a, &lo);
+                set_ST(s, 0, lo);
+                if (!(env->fpus & FPUS_C2)) {
+                    fpush(s, r);
                 }
-                f80 m = frexpl(a, &e);
-                set_ST(s, 0, (f80)(e - 1));
-                fpush(s, m * 2);
                 return;
-            }
-            case 5: {  /* FPREM1 */
-                f80 b = rd(s, 1);
-                int q;
-                r = remquol(a, b, &q);
-                set_ST(s, 0, r);
-                env->fpus &= ~(FPUS_C0 | FPUS_C1 | FPUS_C2 | FPUS_C3);
-                q = q < 0 ? -q : q;
-                env->fpus |= ((q & 4) ? FPUS_C0 : 0) | ((q & 2) ? FPUS_C3 : 0) |
-                             ((q & 1) ? FPUS_C1 : 0);
-                return;
-            }
-            case 6: env->fpstt = (env->fpstt - 1) & 7; return;  /* FDECSTP */
-            case 7: env->fpstt = (env->fpstt + 1) & 7; return;  /* FINCSTP */
+            case 3: r = host_binpop(s, XP_PATAN, a, rd(s, 1)); fpop(s); set_ST(s, 0, r); return;
+            case 4: r = host_two(s, XT_XTRACT, a, &lo); set_ST(s, 0, lo); fpush(s, r); return;
+            case 5: set_ST(s, 0, host_bin(s, XB_PREM1, a, rd(s, 1))); return;
+            case 6: env->fpstt = (env->fpstt - 1) & 7; env->fpus &= ~FPUS_C1; return;
+            case 7: env->fpstt = (env->fpstt + 1) & 7; env->fpus &= ~FPUS_C1; return;
             }
             break;
         }
         case 7: {
-            f80 a = rd(s, 0), r;
+            f80 a = rd(s, 0), r, lo;
             switch (rm) {
-            case 0: {  /* FPREM */
-                f80 b = rd(s, 1);
-                f80 q = truncl(a / b);
-                r = fmodl(a, b);
-                set_ST(s, 0, r);
-                long long qi = (long long)fabsl(q);
-                env->fpus &= ~(FPUS_C0 | FPUS_C1 | FPUS_C2 | FPUS_C3);
-                env->fpus |= ((qi & 4) ? FPUS_C0 : 0) | ((qi & 2) ? FPUS_C3 : 0) |
-                             ((qi & 1) ? FPUS_C1 : 0);
+            case 0: set_ST(s, 0, host_bin(s, XB_PREM, a, rd(s, 1))); return;
+            case 1: r = host_binpop(s, XP_YL2XP1, a, rd(s, 1)); fpop(s); set_ST(s, 0, r); return;
+            case 2: set_ST(s, 0, host_un(s, XU_SQRT, a)); return;
+            case 3:
+                r = host_two(s, XT_SINCOS, a, &lo);
+                set_ST(s, 0, lo);
+                if (!(env->fpus & FPUS_C2)) {
+                    fpush(s, r);
+                }
                 return;
-            }
-            case 1: {  /* FYL2XP1 */
-                f80 b = rd(s, 1);
-                fpu_begin(s); r = b * log1pl(a) / 0.693147180559945309417232121458176568L; fpu_end(s);
-                set_ST(s, 1, r); fpop(s); return;
-            }
-            case 2: fpu_begin(s); r = sqrtl(a); fpu_end(s); set_ST(s, 0, r); return;
-            case 3: {  /* FSINCOS */
-                f80 sn, cs;
-                fpu_begin(s); sn = sinl(a); cs = cosl(a); fpu_end(s);
-                set_ST(s, 0, sn); fpush(s, cs); env->fpus &= ~FPUS_C2; return;
-            }
-            case 4: fpu_begin(s); r = rintl(a); fpu_end(s); set_ST(s, 0, r); return;
-            case 5: {  /* FSCALE */
-                f80 b = rd(s, 1);
-                fpu_begin(s); r = scalbnl(a, (int)truncl(b < -65536 ? -65536 : b > 65536 ? 65536 : b)); fpu_end(s);
-                set_ST(s, 0, r); return;
-            }
-            case 6: fpu_begin(s); r = sinl(a); fpu_end(s); set_ST(s, 0, r); env->fpus &= ~FPUS_C2; return;
-            case 7: fpu_begin(s); r = cosl(a); fpu_end(s); set_ST(s, 0, r); env->fpus &= ~FPUS_C2; return;
+            case 4: set_ST(s, 0, host_un(s, XU_RNDINT, a)); return;
+            case 5: set_ST(s, 0, host_bin(s, XB_SCALE, a, rd(s, 1))); return;
+            case 6: set_ST(s, 0, host_un(s, XU_SIN, a)); return;
+            case 7: set_ST(s, 0, host_un(s, XU_COS, a)); return;
             }
             break;
         }
@@ -558,7 +752,7 @@ static void fpu_reg(Interp *s, int op, int sub, int rm)
         {
             static const int map[8] = { 0, 1, 0, 0, 5, 4, 7, 6 };
             /* operands are (ST(i), ST(0)): map[] swaps sub/subr, div/divr */
-            set_ST(s, rm, arith(s, map[sub], rd(s, rm), rd(s, 0)));
+            set_ST(s, rm, valid2(s, 0, rm) ? arith(s, map[sub], ST(s, rm), ST(s, 0)) : indefinite());
         }
         return;
     case 0xdd:
@@ -593,7 +787,7 @@ static void fpu_reg(Interp *s, int op, int sub, int rm)
         }
         {
             static const int map[8] = { 0, 1, 0, 0, 5, 4, 7, 6 };
-            set_ST(s, rm, arith(s, map[sub], rd(s, rm), rd(s, 0)));
+            set_ST(s, rm, valid2(s, 0, rm) ? arith(s, map[sub], ST(s, rm), ST(s, 0)) : indefinite());
             fpop(s);
         }
         return;
@@ -622,28 +816,26 @@ static void fpu_mem(Interp *s, const Insn *i, int op, int sub)
     CPUX86State *env = s->env;
     uint64_t ea = insn_ea(s, i);
     switch (op) {
-    case 0xd8: case 0xdc: {
-        f80 m = op == 0xd8 ? ld_m32(s, i) : ld_m64(s, i);
-        if (sub == 2 || sub == 3) {
-            fcom(s, rd(s, 0), m, false, false);
-            if (sub == 3) {
-                fpop(s);
+    case 0xd8: case 0xdc: case 0xda: case 0xde: {
+        int kind = op == 0xd8 ? 0 : op == 0xdc ? 1 : op == 0xda ? 2 : 3;
+        static const int msz[4] = { 4, 8, 4, 2 };
+        uint64_t mv = ld(s, i->seg, ea, msz[kind]);
+        uint16_t cc = 0;
+        if (!st_valid(s, 0)) {
+            stack_fault(s, false);
+            if (sub == 2 || sub == 3) {
+                set_unordered(s);
+            } else {
+                set_ST(s, 0, indefinite());
             }
+        } else if (sub == 2 || sub == 3) {
+            host_binm(s, sub, kind, ST(s, 0), &mv, &cc);
+            env->fpus = (env->fpus & ~(FPUS_C0 | FPUS_C1 | FPUS_C2 | FPUS_C3)) | cc;
         } else {
-            set_ST(s, 0, arith(s, sub, rd(s, 0), m));
+            set_ST(s, 0, host_binm(s, sub, kind, ST(s, 0), &mv, &cc));
         }
-        return;
-    }
-    case 0xda: case 0xde: {
-        int64_t v = op == 0xda ? (int32_t)ld(s, i->seg, ea, 4) : (int16_t)ld(s, i->seg, ea, 2);
-        f80 m = (f80)v;
-        if (sub == 2 || sub == 3) {
-            fcom(s, rd(s, 0), m, false, false);
-            if (sub == 3) {
-                fpop(s);
-            }
-        } else {
-            set_ST(s, 0, arith(s, sub, rd(s, 0), m));
+        if (sub == 3) {
+            fpop(s);
         }
         return;
     }
@@ -652,12 +844,8 @@ static void fpu_mem(Interp *s, const Insn *i, int op, int sub)
         case 0: fpush(s, ld_m32(s, i)); return;
         case 2: case 3: {
             f80 v = rd(s, 0);
-            fpu_begin(s);
-            volatile float f = (float)v;
-            fpu_end(s);
-            float ff = f;
-            uint32_t u;
-            memcpy(&u, &ff, 4);
+            seg_linear(s, i->seg, ea, 4, ACC_W);
+            uint32_t u = host_st32(s, v);
             st(s, i->seg, ea, u, 4);
             if (sub == 3) {
                 fpop(s);
@@ -665,7 +853,7 @@ static void fpu_mem(Interp *s, const Insn *i, int op, int sub)
             return;
         }
         case 4: load_env(s, i, ea); return;
-        case 5: env->fpuc = ld(s, i->seg, ea, 2) | 0x40; return;
+        case 5: env->fpuc = (ld(s, i->seg, ea, 2) & 0x1f3f) | 0x40; return;
         case 6: store_env(s, i, ea); env->fpuc |= 0x3f; return;
         case 7: st(s, i->seg, ea, env->fpuc, 2); return;
         }
@@ -686,12 +874,8 @@ static void fpu_mem(Interp *s, const Insn *i, int op, int sub)
         case 1: st(s, i->seg, ea, (uint64_t)to_int(s, rd(s, 0), 64, true), 8); fpop(s); return;
         case 2: case 3: {
             f80 v = rd(s, 0);
-            fpu_begin(s);
-            volatile double d = (double)v;
-            fpu_end(s);
-            double dd = d;
-            uint64_t u;
-            memcpy(&u, &dd, 8);
+            seg_linear(s, i->seg, ea, 8, ACC_W);
+            uint64_t u = host_st64(s, v);
             st(s, i->seg, ea, u, 8);
             if (sub == 3) {
                 fpop(s);

@@ -79,7 +79,8 @@ typedef struct TLBEntry {
 typedef struct DCEntry {
     uint64_t lip;          /* linear address of the instruction */
     uint32_t mode;         /* code size key */
-    uint8_t bytes[15];
+    uint64_t raw[2];       /* instruction bytes, zero padded to 16 */
+    uint64_t mask[2];      /* which bytes of raw[] are the instruction */
     Insn insn;
 } DCEntry;
 
@@ -113,11 +114,12 @@ struct Interp {
     uint32_t perm_need[3];       /* TLB perm bit for R/W/X at this CPL */
     uint64_t la_mask;            /* 32-bit truncation outside long mode */
 
-    TLBEntry tlb[TLB_SIZE];
-    unsigned fv_gen;
+    TLBEntry tlb[TLB_SIZE];      /* data accesses */
+    TLBEntry itlb[TLB_SIZE];     /* instruction fetch */
+    unsigned fv_gen;             /* FlatView generation the TLB is valid for */
+    uint64_t a20_cached;         /* env->a20_mask the TLB is valid for */
     DCEntry *dc;
 
-    bool wait_sipi;              /* INIT received, waiting for SIPI */
     uint64_t icount, icount_start;
     uint64_t tsc_offset;
     uint64_t tsc_synced;         /* env->tsc value we last wrote */         /* guest tsc = host ns-based clock + offset */
@@ -158,7 +160,7 @@ void phys_st(Interp *s, uint64_t pa, uint64_t val, int size);
 int64_t mmu_debug_translate(Interp *s, uint64_t la);
 
 /* ---- seg.c ---- */
-uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc);
+uint64_t seg_linear_slow(Interp *s, int seg, uint64_t off, int size, int acc);
 void load_seg(Interp *s, int seg, uint16_t sel);
 void load_seg_real(Interp *s, int seg, uint16_t sel);
 bool load_desc(Interp *s, uint16_t sel, uint32_t *lo, uint32_t *hi);
@@ -261,10 +263,22 @@ static inline void set_reg(Interp *s, int r, uint64_t v, int size, bool rex)
 }
 
 /* ---- memory access through segments + TLB ---- */
+/* Linear address of seg:off with limit/type checks (64-bit fast path). */
+static inline uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc)
+{
+    if (likely(s->code64)) {
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        if (likely((uint64_t)((int64_t)(la << 16) >> 16) == la)) {
+            return la;
+        }
+    }
+    return seg_linear_slow(s, seg, off, size, acc);
+}
+
 static inline uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
 {
     uint64_t vpn = la >> 12;
-    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
     if (likely(e->vpn == vpn && (e->perm & s->perm_need[acc]) &&
                (la & 0xfff) + size <= 4096)) {
         return e->host + (la & 0xfff);

@@ -28,8 +28,8 @@
 
 void tlb_flush(Interp *s, bool include_global)
 {
-    for (unsigned k = 0; k < TLB_SIZE; k++) {
-        TLBEntry *e = &s->tlb[k];
+    for (unsigned k = 0; k < 2 * TLB_SIZE; k++) {
+        TLBEntry *e = k < TLB_SIZE ? &s->tlb[k] : &s->itlb[k - TLB_SIZE];
         if (include_global || !(e->slow_perm & PERM_GLOBAL)) {
             e->vpn = ~0ull;
             e->perm = 0;
@@ -41,19 +41,22 @@ void tlb_flush(Interp *s, bool include_global)
 void tlb_flush_page(Interp *s, uint64_t la)
 {
     uint64_t vpn = la >> 12;
-    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
-    /* large pages may be cached as several 4K entries: drop those too */
-    for (unsigned k = 0; k < TLB_SIZE; k++) {
-        TLBEntry *x = &s->tlb[k];
-        if (x->vpn != ~0ull && (x->slow_perm & 0x80u) &&
-            (x->vpn >> 9) == (vpn >> 9)) {
-            x->vpn = ~0ull;
-            x->perm = x->slow_perm = 0;
+    for (int t = 0; t < 2; t++) {
+        TLBEntry *tlb = t ? s->itlb : s->tlb;
+        TLBEntry *e = &tlb[vpn & (TLB_SIZE - 1)];
+        /* large pages may be cached as several 4K entries: drop those too */
+        for (unsigned k = 0; k < TLB_SIZE; k++) {
+            TLBEntry *x = &tlb[k];
+            if (x->vpn != ~0ull && (x->slow_perm & 0x80u) &&
+                (x->vpn >> 9) == (vpn >> 9)) {
+                x->vpn = ~0ull;
+                x->perm = x->slow_perm = 0;
+            }
         }
-    }
-    if (e->vpn == vpn) {
-        e->vpn = ~0ull;
-        e->perm = e->slow_perm = 0;
+        if (e->vpn == vpn) {
+            e->vpn = ~0ull;
+            e->perm = e->slow_perm = 0;
+        }
     }
 }
 
@@ -217,6 +220,10 @@ static uint32_t walk(Interp *s, uint64_t la, int acc, bool user, Walk *w, bool f
     if (acc == ACC_X && !user && w->uok && (cr4 & CR4_SMEP)) {
         goto fail;
     }
+    if (acc != ACC_X && !user && w->uok && (cr4 & CR4_SMAP) &&
+        !(env->eflags & AC_MASK)) {
+        goto fail;
+    }
 
     /* accessed / dirty */
     for (int k = 0; k < nlev; k++) {
@@ -247,7 +254,7 @@ static TLBEntry *tlb_fill(Interp *s, uint64_t la, int acc, bool user)
     CPUX86State *env = s->env;
     Walk w;
     uint64_t vpn = la >> 12;
-    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
     uint32_t perm;
 
     if (!(env->cr[0] & CR0_PG)) {
@@ -277,6 +284,9 @@ static TLBEntry *tlb_fill(Interp *s, uint64_t la, int acc, bool user)
         if (!w.dirty) {
             perm &= ~(PERM_W | PERM_UW);
         }
+        if (w.uok && (env->cr[4] & CR4_SMAP) && !(env->eflags & AC_MASK)) {
+            perm &= ~(PERM_R | PERM_W);
+        }
     }
     uint64_t len = 4096;
     uint8_t *host = as_map(&as_memory, w.pa, &len, false);
@@ -303,7 +313,7 @@ uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa)
 {
     uint32_t need = 1u << (acc + (user ? 3 : 0));
     uint64_t vpn = la >> 12;
-    TLBEntry *e = &s->tlb[vpn & (TLB_SIZE - 1)];
+    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
     if (e->vpn != vpn || !(e->slow_perm & need)) {
         e = tlb_fill(s, la, acc, user);
         if (!(e->slow_perm & need)) {

@@ -9,7 +9,7 @@
 #include "interp.h"
 #include "flags.h"
 
-uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc)
+uint64_t seg_linear_slow(Interp *s, int seg, uint64_t off, int size, int acc)
 {
     CPUX86State *env = s->env;
     if (s->code64) {

@@ -126,9 +126,20 @@ static inline void fp_end(Interp *s)
 /* ================= integer SIMD ================= */
 typedef void VecOp(V *d, const V *a, int n);
 
+static void ssse3_check(Interp *s)
+{
+    if (!ihook_has_feature(s->env, FEAT_1_ECX, 1u << 9)) {
+        RAISE_UD(s);
+    }
+}
+
 static void vec_binop(Interp *s, const Insn *i, VecOp *op)
 {
     bool xmm = is_xmm(i);
+    if (i->op < 0x20 && i->op != 0x14 && i->op != 0x15) {
+        /* 0F 38 map (PSHUFB, PABSx) */
+        ssse3_check(s);
+    }
     if (i->pfx >= 2) {
         RAISE_UD(s);
     }
@@ -300,6 +311,7 @@ FAM1(PSHIFT_IMM, h_pshift_imm);
 static HANDLER(h_palignr)
 {
     bool xmm = is_xmm(i);
+    ssse3_check(s);
     enter(s, i, xmm);
     int n = xmm ? 16 : 8;
     V d, a, r;
@@ -400,6 +412,7 @@ static HANDLER(h_emms)
     (void)i;
     fpu_check(s);
     s->env->fptag_abridged = 0;
+    s->env->fpstt = 0;
 }
 FAM1(EMMS, h_emms);
 
@@ -730,41 +743,37 @@ static HANDLER(h_comis)
     V d, a;
     src_get(s, i, true, &a, dbl ? 8 : 4, false);
     vreg_get(s, i->reg, true, &d);
-    double x = dbl ? d.d[0] : d.f[0], y = dbl ? a.d[0] : a.f[0];
-    uint32_t fl;
-    if (isnan(x) || isnan(y)) {
-        fl = CC_Z | CC_P | CC_C;
-        bool snan = dbl ? (issignaling(d.d[0]) || issignaling(a.d[0]))
-                        : (issignaling(d.f[0]) || issignaling(a.f[0]));
-        if (i->op == 0x2f || snan) {
-            s->env->mxcsr |= 1;   /* IE */
-        }
-    } else if (x > y) {
-        fl = 0;
-    } else if (x < y) {
-        fl = CC_C;
+    uint64_t fl;
+    __m128d x, y;
+    memcpy(&x, &d, 16);
+    memcpy(&y, &a, 16);
+    fp_begin(s);
+    if (dbl && i->op == 0x2e) {
+        __asm__ volatile("ucomisd %[b], %[a]\n\tpushfq\n\tpopq %[f]" : [f] "=r"(fl) : [a] "x"(x), [b] "x"(y) : "cc", "memory");
+    } else if (dbl) {
+        __asm__ volatile("comisd %[b], %[a]\n\tpushfq\n\tpopq %[f]" : [f] "=r"(fl) : [a] "x"(x), [b] "x"(y) : "cc", "memory");
+    } else if (i->op == 0x2e) {
+        __asm__ volatile("ucomiss %[b], %[a]\n\tpushfq\n\tpopq %[f]" : [f] "=r"(fl) : [a] "x"(x), [b] "x"(y) : "cc", "memory");
     } else {
-        fl = CC_Z;
+        __asm__ volatile("comiss %[b], %[a]\n\tpushfq\n\tpopq %[f]" : [f] "=r"(fl) : [a] "x"(x), [b] "x"(y) : "cc", "memory");
     }
-    lf_set(s, fl);
+    fp_end(s);
+    lf_set(s, fl & (CC_Z | CC_P | CC_C));
 }
 FAM1(COMIS, h_comis);
 
-/* C2: cmpps/cmppd/cmpss/cmpsd imm */
-static bool fcmp(double x, double y, int pred)
-{
-    bool un = isnan(x) || isnan(y);
-    switch (pred & 7) {
-    case 0: return !un && x == y;
-    case 1: return !un && x < y;
-    case 2: return !un && x <= y;
-    case 3: return un;
-    case 4: return un || x != y;
-    case 5: return un || !(x < y);
-    case 6: return un || !(x <= y);
-    default: return !un;
+/* C2: cmpps/cmppd/cmpss/cmpsd imm (host SSE, for exact MXCSR flags) */
+#define CMP8(T, SFX, X, Y, R)                                                 \
+    switch (pred) {                                                           \
+    case 0: R = _mm_cmpeq_##SFX(X, Y); break;                                 \
+    case 1: R = _mm_cmplt_##SFX(X, Y); break;                                 \
+    case 2: R = _mm_cmple_##SFX(X, Y); break;                                 \
+    case 3: R = _mm_cmpunord_##SFX(X, Y); break;                              \
+    case 4: R = _mm_cmpneq_##SFX(X, Y); break;                                \
+    case 5: R = _mm_cmpnlt_##SFX(X, Y); break;                                \
+    case 6: R = _mm_cmpnle_##SFX(X, Y); break;                                \
+    default: R = _mm_cmpord_##SFX(X, Y); break;                               \
     }
-}
 
 static HANDLER(h_fpcmp)
 {
@@ -774,15 +783,30 @@ static HANDLER(h_fpcmp)
     V d, a;
     src_get(s, i, true, &a, scalar ? (dbl ? 8 : 4) : 16, !scalar);
     vreg_get(s, i->reg, true, &d);
-    int cnt = scalar ? 1 : (dbl ? 2 : 4);
     int pred = i->imm & 7;
-    for (int k = 0; k < cnt; k++) {
-        if (dbl) {
-            d.q[k] = fcmp(d.d[k], a.d[k], pred) ? ~0ull : 0;
+    fp_begin(s);
+    if (dbl) {
+        __m128d x, y, r;
+        memcpy(&x, &d, 16);
+        memcpy(&y, &a, 16);
+        if (scalar) {
+            CMP8(__m128d, sd, x, y, r)
         } else {
-            d.l[k] = fcmp(d.f[k], a.f[k], pred) ? ~0u : 0;
+            CMP8(__m128d, pd, x, y, r)
         }
+        memcpy(&d, &r, 16);
+    } else {
+        __m128 x, y, r;
+        memcpy(&x, &d, 16);
+        memcpy(&y, &a, 16);
+        if (scalar) {
+            CMP8(__m128, ss, x, y, r)
+        } else {
+            CMP8(__m128, ps, x, y, r)
+        }
+        memcpy(&d, &r, 16);
     }
+    fp_end(s);
     vreg_put(s, i->reg, true, &d);
 }
 FAM1(FPCMP, h_fpcmp);
@@ -936,3 +960,61 @@ static HANDLER(h_cvtpd)
     vreg_put(s, i->reg, true, &d);
 }
 FAM1(CVTPD, h_cvtpd);
+
+/* ---- SSE3: horizontal and alternating ops, LDDQU ---- */
+static HANDLER(h_sse3)
+{
+    /* 66 0F D0 addsubpd, F2 0F D0 addsubps, 66/F2 0F 7C haddpd/haddps,
+     * 66/F2 0F 7D hsubpd/hsubps */
+    sse_check(s);
+    if (i->pfx != 1 && i->pfx != 3) {
+        RAISE_UD(s);
+    }
+    V d, a;
+    src_get(s, i, true, &a, 16, true);
+    vreg_get(s, i->reg, true, &d);
+    __m128d x, y;
+    memcpy(&x, &d, 16);
+    memcpy(&y, &a, 16);
+    fp_begin(s);
+    int k = (i->op == 0xd0 ? 0 : i->op == 0x7c ? 1 : 2) + (i->pfx == 3 ? 3 : 0);
+    switch (k) {
+    case 0: __asm__ volatile("addsubpd %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    case 1: __asm__ volatile("haddpd %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    case 2: __asm__ volatile("hsubpd %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    case 3: __asm__ volatile("addsubps %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    case 4: __asm__ volatile("haddps %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    default: __asm__ volatile("hsubps %1, %0" : "+x"(x) : "x"(y) : "memory"); break;
+    }
+    fp_end(s);
+    memcpy(&d, &x, 16);
+    vreg_put(s, i->reg, true, &d);
+}
+FAM1(SSE3, h_sse3);
+
+static HANDLER(h_lddqu)
+{
+    sse_check(s);
+    V v;
+    src_get(s, i, true, &v, 16, false);
+    vreg_put(s, i->reg, true, &v);
+}
+FAM1(LDDQU, h_lddqu);
+
+/* 66 0F F7: maskmovdqu xmm, xmm (store selected bytes to DS:rDI) */
+static HANDLER(h_maskmov)
+{
+    bool xmm = is_xmm(i);
+    enter(s, i, xmm);
+    V d, m;
+    vreg_get(s, i->reg, xmm, &d);
+    vreg_get(s, i->rm, xmm, &m);
+    uint64_t di = s->env->regs[R_EDI] & addr_mask(i->addrsize);
+    int seg = (i->flags & IF_SEGOVR) ? i->seg : R_DS;
+    for (int k = 0; k < (xmm ? 16 : 8); k++) {
+        if (m.b[k] & 0x80) {
+            st(s, seg, (di + k) & addr_mask(i->addrsize), d.b[k], 1);
+        }
+    }
+}
+FAM1(MASKMOV, h_maskmov);

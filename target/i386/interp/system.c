@@ -767,6 +767,20 @@ static HANDLER(h_xsetbv)
 }
 FAM1(XSETBV, h_xsetbv);
 
+/* CLAC / STAC (SMAP) */
+static void smap_ac(Interp *s, bool set)
+{
+    if (!ihook_has_feature(s->env, FEAT_7_0_EBX, 1u << 20)) {
+        RAISE_UD(s);
+    }
+    need_cpl0(s);
+    interp_set_eflags(s, set ? AC_MASK : 0, AC_MASK);
+}
+static HANDLER(h_clac) { (void)i; smap_ac(s, false); }
+static HANDLER(h_stac) { (void)i; smap_ac(s, true); }
+FAM1(CLAC, h_clac);
+FAM1(STAC, h_stac);
+
 static HANDLER(h_monitor)
 {
     (void)i;
@@ -829,8 +843,11 @@ uint64_t io_in(Interp *s, uint16_t port, int size)
 void io_out(Interp *s, uint16_t port, uint64_t val, int size)
 {
     as_rw(&as_io, port, &val, size, true);
-    if (as_memory.view && as_memory.view->gen != s->fv_gen) {
-        s->fv_gen = as_memory.view->gen;
+    if ((as_memory.view && as_memory.view->gen != s->fv_gen) ||
+        s->env->a20_mask != s->a20_cached) {
+        /* a PCI BAR, PAM or A20 change from this port write */
+        s->fv_gen = as_memory.view ? as_memory.view->gen : 0;
+        s->a20_cached = s->env->a20_mask;
         tlb_flush(s, true);
     }
     if (atomic_load(&s->cpu->exit_request)) {

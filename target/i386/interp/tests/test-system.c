@@ -522,6 +522,32 @@ static void test_smc(void)
     tcpu_free(t);
 }
 
+/* throughput: a memory + ALU loop; reports MIPS (not asserted) */
+GUEST(g_loop, ".code64",
+      "mov $2000000, %ecx\n mov $0x300000, %rbx\n xor %eax, %eax\n"
+      "1: add (%rbx), %rax\n mov %rax, 8(%rbx)\n inc %rdx\n dec %ecx\n jnz 1b\n hlt\n")
+
+static void test_perf(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_long_mode(t);
+    LOAD(t, T_CODE, g_loop);
+    put64(0x300000, 3);
+    gint64 t0 = g_get_monotonic_time();
+    int rc;
+    uint64_t n0 = interp_icount(t->it);
+    while ((rc = tcpu_run(t, 100000)) == EXCP_INTERRUPT) {
+    }
+    gint64 t1 = g_get_monotonic_time();
+    uint64_t n = interp_icount(t->it) - n0;
+    g_assert_cmpint(rc, ==, EXCP_HLT);
+    g_assert_cmphex(t->env->regs[R_EAX], ==, 6000000);
+    g_test_message("perf: %llu instructions in %lld us: %.1f MIPS", (unsigned long long)n,
+                   (long long)(t1 - t0), (double)n / (double)(t1 - t0 + 1));
+    tcpu_free(t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -537,5 +563,6 @@ int main(int argc, char **argv)
     g_test_add_func("/interp/string/rep", test_strings);
     g_test_add_func("/interp/string/fault", test_string_fault);
     g_test_add_func("/interp/decode/smc", test_smc);
+    g_test_add_func("/interp/perf/loop", test_perf);
     return g_test_run();
 }
