@@ -6,7 +6,9 @@
  * shared (bits: 0 consistent read, 1 write, 2 write unchanged, 3 resize).
  * Locking: I/O from any thread; the bounce path holds bs->lock.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -359,8 +361,16 @@ static int file_block_status(BlockDriverState *bs, int64_t off, int64_t bytes,
 static int file_create(const char *filename, KVDict *opts, Error **errp)
 {
     uint64_t size = 0;
-    const char *prealloc = kv_peek(opts, "preallocation");
+    const char *prealloc = kv_get(opts, "preallocation");
     if (!kv_get_size(opts, "size", 0, &size, errp)) {
+        return -EINVAL;
+    }
+    if (prealloc && strcmp(prealloc, "off") && strcmp(prealloc, "falloc") &&
+        strcmp(prealloc, "full")) {
+        error_setg(errp, "Parameter 'preallocation' does not accept value '%s'", prealloc);
+        return -EINVAL;
+    }
+    if (!kv_check_all_used(opts, errp)) {
         return -EINVAL;
     }
     int fd = open(filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

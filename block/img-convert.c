@@ -49,12 +49,13 @@ static int chain_status(BlockDriverState *bs, int64_t off, int64_t bytes, int64_
 
 static bool buffer_is_zero(const uint8_t *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    size_t head = MIN(len, (size_t)16);
+    for (size_t i = 0; i < head; i++) {
         if (p[i]) {
             return false;
         }
     }
-    return true;
+    return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
 }
 
 typedef struct Progress {
@@ -229,24 +230,31 @@ int img_convert(int argc, char **argv)
                              g_strerror(-ret));
                 break;
             }
-            for (int64_t k = 0; k < n && ret == 0; k += gran) {
+            for (int64_t k = 0; k < n && ret == 0;) {
                 int64_t m = MIN(gran, n - k);
                 int64_t doff = dpos + pos + k;
                 if (sparse && buffer_is_zero(buf + k, m)) {
                     if (must_write_zeros) {
                         ret = bdrv_pwrite_zeroes(dst, doff, m);
                     }
+                    k += m;
                     continue;
                 }
                 if (compress && dst_qcow2 && (doff % gran) == 0) {
                     ret = qcow2_write_compressed(dst, doff, buf + k);
                 } else {
+                    /* merge the following non-zero granules into one write */
+                    while (k + m < n && !(sparse && buffer_is_zero(buf + k + m,
+                                                                   MIN(gran, n - k - m)))) {
+                        m += MIN(gran, n - k - m);
+                    }
                     ret = bdrv_pwrite(dst, doff, buf + k, m);
                 }
                 if (ret < 0) {
                     error_report("error while writing at byte %" PRId64 ": %s", doff,
                                  g_strerror(-ret));
                 }
+                k += m;
             }
             pos += n;
             progress_print(&prog, (dpos + pos) * 100.0 / MAX(total, 1), false);
@@ -339,13 +347,10 @@ int img_compare(int argc, char **argv)
     int64_t la = bdrv_getlength(a), lb = bdrv_getlength(b);
     int ret = 0;
     uint8_t *ba = g_malloc(CONVERT_CHUNK), *bb = g_malloc(CONVERT_CHUNK);
-    if (la != lb) {
-        if (strict) {
-            img_printf("Strict mode: Image size mismatch!\n");
-            ret = 1;
-            goto done;
-        }
-        img_printf("Warning: Image size mismatch!\n");
+    if (la != lb && strict) {
+        img_printf("Strict mode: Image size mismatch!\n");
+        ret = 1;
+        goto done;
     }
     int64_t common = MIN(la, lb);
     for (int64_t pos = 0; pos < common; pos += CONVERT_CHUNK) {
@@ -362,6 +367,9 @@ int img_compare(int argc, char **argv)
             ret = 1;
             goto done;
         }
+    }
+    if (la != lb) {
+        img_printf("Warning: Image size mismatch!\n");
     }
     BlockDriverState *longer = la > lb ? a : b;
     int64_t llen = MAX(la, lb);
@@ -398,8 +406,12 @@ typedef struct MapEntry {
     const char *filename;
 } MapEntry;
 
-static void map_print(MapEntry *e, bool json, bool first)
+static int map_print(MapEntry *e, bool json, bool first)
 {
+    if (!json && e->data && !e->has_offset) {
+        error_report("File contains external, encrypted or compressed clusters.");
+        return -1;
+    }
     if (json) {
         printf("%s{ \"start\": %" PRId64 ", \"length\": %" PRId64 ", \"depth\": %d, "
                "\"present\": %s, \"zero\": %s, \"data\": %s",
@@ -414,6 +426,7 @@ static void map_print(MapEntry *e, bool json, bool first)
         printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n",
                (uint64_t)e->start, (uint64_t)e->length, (uint64_t)e->offset, e->filename);
     }
+    return 0;
 }
 
 int img_map(int argc, char **argv)
@@ -496,7 +509,11 @@ int img_map(int argc, char **argv)
             cur.length += e.length;
         } else {
             if (have) {
-                map_print(&cur, json, first);
+                if (map_print(&cur, json, first) < 0) {
+                    ret = 1;
+                    have = false;
+                    break;
+                }
                 first = false;
             }
             cur = e;
@@ -504,8 +521,8 @@ int img_map(int argc, char **argv)
         }
         pos += pnum;
     }
-    if (have) {
-        map_print(&cur, json, first);
+    if (have && map_print(&cur, json, first) < 0) {
+        ret = 1;
     }
     if (json) {
         printf("]\n");

@@ -90,9 +90,10 @@ static void check_l2(CheckCtx *ctx, uint64_t l2_off, bool active)
                 break;
             }
             if (active) {
+                /* compressed clusters count as fragmented, like QEMU */
                 ctx->res->allocated_clusters++;
                 ctx->res->compressed_clusters++;
-                ctx->next_contiguous = 0;
+                ctx->res->fragmented_clusters++;
             }
             inc_refs(ctx, coff & ~511ull, nb * 512);
             break;
@@ -464,6 +465,27 @@ static int check_pass(BlockDriverState *bs, Qcow2CheckResult *res, int fix, bool
     return 0;
 }
 
+/* After a successful repair: clear the dirty bit, and the corrupt bit (-r all). */
+static int mark_consistent(BlockDriverState *bs, Qcow2CheckResult *res, int fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = bdrv_flush(bs->file);
+    if (ret < 0 || res->corruptions || res->check_errors || s->qcow_version < 3) {
+        return ret;
+    }
+    uint64_t bits = QCOW2_INCOMPAT_DIRTY | ((fix & QCOW2_FIX_ERRORS) ? QCOW2_INCOMPAT_CORRUPT : 0);
+    if (s->incompatible_features & bits) {
+        uint8_t be[8];
+        s->incompatible_features &= ~bits;
+        stq_be_p(be, s->incompatible_features);
+        ret = bdrv_pwrite(bs->file, 72, be, 8);
+        if (ret == 0) {
+            ret = bdrv_flush(bs->file);
+        }
+    }
+    return ret;
+}
+
 int qcow2_check(BlockDriverState *bs, Qcow2CheckResult *res, int fix, bool quiet)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -477,8 +499,14 @@ int qcow2_check(BlockDriverState *bs, Qcow2CheckResult *res, int fix, bool quiet
     }
     CheckCtx ctx = { .bs = bs, .res = res, .quiet = quiet };
     if (!fix || (res->corruptions == 0 && res->leaks == 0)) {
-        check_oflag_copied(&ctx, false, &copied_fixed);
-        return 0;
+        /* nothing else to repair: only the COPIED flags */
+        int before = res->corruptions;
+        check_oflag_copied(&ctx, fix & QCOW2_FIX_ERRORS, &copied_fixed);
+        if (copied_fixed) {
+            res->corruptions_fixed = copied_fixed;
+            res->corruptions = before;
+        }
+        return fix ? mark_consistent(bs, res, fix) : 0;
     }
     if (rebuild && !(fix & QCOW2_FIX_ERRORS)) {
         CPRINT(&ctx, "ERROR need to rebuild refcount structures\n");
@@ -511,12 +539,12 @@ int qcow2_check(BlockDriverState *bs, Qcow2CheckResult *res, int fix, bool quiet
         }
         res->leaks_fixed = res->leaks;
     }
-    if (fix & QCOW2_FIX_ERRORS) {
-        memset(&r2, 0, sizeof(r2));
-        ctx.res = &r2;
-        check_oflag_copied(&ctx, true, &copied_fixed);
-    }
-    res->corruptions -= res->corruptions_fixed;
+    memset(&r2, 0, sizeof(r2));
+    ctx.res = &r2;
+    check_oflag_copied(&ctx, fix & QCOW2_FIX_ERRORS, &copied_fixed);
+    res->corruptions += r2.corruptions;
+    res->corruptions_fixed += copied_fixed;
+    res->corruptions -= MIN(res->corruptions, res->corruptions_fixed);
     res->leaks -= res->leaks_fixed;
-    return bdrv_flush(bs->file);
+    return mark_consistent(bs, res, fix);
 }

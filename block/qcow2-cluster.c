@@ -255,6 +255,53 @@ static int read_in_cluster(BlockDriverState *bs, uint64_t off, uint8_t *buf, uin
     return 0;
 }
 
+/*
+ * Fast path: [off, off+bytes) starts in a standard cluster whose data is
+ * allocated; extend over following clusters of the same L2 table whose data
+ * is contiguous on the host, and read everything with one request.
+ * Returns bytes read (> 0), 0 if the fast path does not apply, or -errno.
+ */
+static int64_t read_contiguous(BlockDriverState *bs, uint64_t off, uint8_t *buf,
+                               uint64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t l1_index = off >> (s->l2_bits + s->cluster_bits);
+    if (s->extended_l2 || l1_index >= s->l1_size) {
+        return 0;
+    }
+    uint64_t l2_off = s->l1_table[l1_index] & L1E_OFFSET_MASK;
+    if (!l2_off || offset_into_cluster(s, l2_off)) {
+        return 0;
+    }
+    g_mutex_lock(&s->meta);
+    uint64_t *l2;
+    int ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
+    if (ret < 0) {
+        g_mutex_unlock(&s->meta);
+        return ret;
+    }
+    int i = offset_to_l2_index(s, off);
+    uint64_t e = l2_entry_get(s, l2, i);
+    uint64_t host = e & L2E_OFFSET_MASK;
+    if (qcow2_get_cluster_type(s, e) != QCOW2_CLUSTER_NORMAL || offset_into_cluster(s, host)) {
+        g_mutex_unlock(&s->meta);
+        return 0;
+    }
+    uint64_t in = offset_into_cluster(s, off);
+    uint64_t len = MIN(bytes, s->cluster_size - in);
+    while (len < bytes && ++i < s->l2_size) {
+        uint64_t e2 = l2_entry_get(s, l2, i);
+        if (qcow2_get_cluster_type(s, e2) != QCOW2_CLUSTER_NORMAL ||
+            (e2 & L2E_OFFSET_MASK) != host + in + len) {
+            break;
+        }
+        len = MIN(bytes, len + s->cluster_size);
+    }
+    g_mutex_unlock(&s->meta);
+    ret = bdrv_pread(bs->file, host + in, buf, len);
+    return ret < 0 ? ret : (int64_t)len;
+}
+
 int qcow2_co_pread(BlockDriverState *bs, int64_t off, void *buf, int64_t bytes)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -272,6 +319,17 @@ int qcow2_co_pread(BlockDriverState *bs, int64_t off, void *buf, int64_t bytes)
     g_rw_lock_reader_lock(&s->rw);
     while (bytes > 0 && ret == 0) {
         uint64_t n = MIN((uint64_t)bytes, s->cluster_size - offset_into_cluster(s, off));
+        int64_t done = read_contiguous(bs, off, p, bytes);
+        if (done < 0) {
+            ret = (int)done;
+            break;
+        }
+        if (done > 0) {
+            p += done;
+            off += done;
+            bytes -= done;
+            continue;
+        }
         ret = read_in_cluster(bs, off, p, n);
         p += n;
         off += n;
@@ -407,8 +465,7 @@ static int write_in_cluster(BlockDriverState *bs, uint64_t off, const uint8_t *b
     }
     if (in_place) {
         /* Allocated clusters lie inside the file (or just past its end). */
-        int64_t flen = bdrv_getlength(bs->file);
-        if (flen < 0 || host > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+        if (!qcow2_offset_near_file(bs, host)) {
             qcow2_signal_corruption(bs, "Data cluster offset %#" PRIx64 " beyond the end of "
                                     "the image (L2 entry: %#" PRIx64 ")", host, e);
             return -EIO;
@@ -481,6 +538,66 @@ static int write_in_cluster(BlockDriverState *bs, uint64_t off, const uint8_t *b
     return 0;
 }
 
+/*
+ * Fast path for whole-cluster writes into unallocated or zero clusters of
+ * one L2 table (the usual sequential guest write): allocate the run at
+ * once, write the data with one request, then the L2 entries with one.
+ * Returns bytes written (> 0), 0 if the fast path does not apply, or -errno.
+ */
+static int64_t write_new_clusters(BlockDriverState *bs, uint64_t off, const uint8_t *buf,
+                                  uint64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (offset_into_cluster(s, off) || bytes < 2 * s->cluster_size) {
+        return 0;
+    }
+    uint64_t l2_off;
+    int ret = get_l2_for_write(bs, off, &l2_off);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t *l2;
+    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
+    if (ret < 0) {
+        return ret;
+    }
+    int first = offset_to_l2_index(s, off);
+    uint64_t max = MIN(bytes >> s->cluster_bits, (uint64_t)(s->l2_size - first));
+    uint64_t n = 0;
+    while (n < max) {
+        uint64_t e = l2_entry_get(s, l2, first + n);
+        Qcow2ClusterType t = qcow2_get_cluster_type(s, e);
+        if (t != QCOW2_CLUSTER_UNALLOCATED && t != QCOW2_CLUSTER_ZERO_PLAIN) {
+            break;
+        }
+        n++;
+    }
+    if (n < 2) {
+        return 0;
+    }
+    int64_t host = qcow2_alloc_clusters(bs, n);
+    if (host < 0) {
+        return host;
+    }
+    ret = bdrv_pwrite(bs->file, host, buf, n << s->cluster_bits);
+    if (ret < 0) {
+        qcow2_free_clusters(bs, host, n << s->cluster_bits);
+        return ret;
+    }
+    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
+    if (ret < 0) {
+        return ret;
+    }
+    for (uint64_t k = 0; k < n; k++) {
+        l2_entry_set(s, l2, first + k, (host + (k << s->cluster_bits)) | QCOW_OFLAG_COPIED);
+        l2_bitmap_set(s, l2, first + k, 0xffffffffull);
+    }
+    ret = bdrv_pwrite(bs->file, l2_off + (uint64_t)first * s->l2_entry_size,
+                      (uint8_t *)l2 + (uint64_t)first * s->l2_entry_size,
+                      n * s->l2_entry_size);
+    return ret < 0 ? ret : (int64_t)(n << s->cluster_bits);
+}
+
 int qcow2_co_pwrite(BlockDriverState *bs, int64_t off, const void *buf, int64_t bytes)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -496,6 +613,17 @@ int qcow2_co_pwrite(BlockDriverState *bs, int64_t off, const void *buf, int64_t 
     }
     while (bytes > 0 && ret == 0) {
         uint64_t n = MIN((uint64_t)bytes, s->cluster_size - offset_into_cluster(s, off));
+        int64_t done = write_new_clusters(bs, off, p, bytes);
+        if (done < 0) {
+            ret = (int)done;
+            break;
+        }
+        if (done > 0) {
+            p += done;
+            off += done;
+            bytes -= done;
+            continue;
+        }
         ret = write_in_cluster(bs, off, p, n);
         p += n;
         off += n;
@@ -702,7 +830,7 @@ int qcow2_block_status(BlockDriverState *bs, int64_t off, int64_t bytes,
         *map = host + in;
         return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_ALLOCATED;
     case QCOW2_SC_ZERO:
-        if (host && qcow2_get_cluster_type(s, e) == QCOW2_CLUSTER_ZERO_ALLOC) {
+        if (host) {
             *map = host + in;
             return BDRV_BLOCK_ZERO | BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_ALLOCATED;
         }
@@ -710,6 +838,11 @@ int qcow2_block_status(BlockDriverState *bs, int64_t off, int64_t bytes,
     case QCOW2_SC_COMPRESSED:
         return BDRV_BLOCK_DATA | BDRV_BLOCK_ALLOCATED | BDRV_BLOCK_COMPRESSED;
     case QCOW2_SC_UNALLOCATED:
+        if (host && qcow2_get_cluster_type(s, e) == QCOW2_CLUSTER_NORMAL) {
+            /* unallocated subcluster of an allocated cluster, like QEMU */
+            *map = host + in;
+            return BDRV_BLOCK_OFFSET_VALID;
+        }
         return 0;
     default:
         return -EIO;

@@ -105,8 +105,7 @@ static int load_refblock(BlockDriverState *bs, uint64_t rt_index, void **block)
                                 "(reftable index: %#" PRIx64 ")", off, rt_index);
         return -EIO;
     }
-    int64_t flen = bdrv_getlength(bs->file);
-    if (flen < 0 || off >= (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+    if (!qcow2_offset_near_file(bs, off)) {
         qcow2_signal_corruption(bs, "Refblock at %#" PRIx64 " is outside the image "
                                 "(reftable index: %#" PRIx64 ")", off, rt_index);
         return -EIO;
@@ -456,8 +455,7 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
         if (off + (n << s->cluster_bits) - 1 > L2E_OFFSET_MASK) {
             return -EFBIG;
         }
-        int64_t flen = bdrv_getlength(bs->file);
-        if (flen < 0 || off > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+        if (!qcow2_offset_near_file(bs, off)) {
             qcow2_signal_corruption(bs, "Cluster allocation far beyond the end of the image");
             return -EIO;
         }
@@ -465,7 +463,7 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
         if (ret < 0) {
             return ret;
         }
-        if ((uint64_t)c == s->free_cluster_index) {
+        if (n == 1 || (uint64_t)c == s->free_cluster_index) {
             s->free_cluster_index = c + n;
         }
         return off;

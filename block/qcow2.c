@@ -276,10 +276,22 @@ void qcow2_signal_corruption(BlockDriverState *bs, const char *fmt, ...)
     bs->read_only = true;
 }
 
+bool qcow2_offset_near_file(BlockDriverState *bs, uint64_t off)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (off <= s->known_file_len + QCOW2_MAX_BEYOND_EOF) {
+        return true;
+    }
+    int64_t flen = bdrv_getlength(bs->file);
+    if (flen > 0 && (uint64_t)flen > s->known_file_len) {
+        s->known_file_len = flen;
+    }
+    return off <= s->known_file_len + QCOW2_MAX_BEYOND_EOF;
+}
+
 bool qcow2_write_offset_ok(BlockDriverState *bs, uint64_t off, const char *what)
 {
-    int64_t flen = bdrv_getlength(bs->file);
-    if (flen < 0 || off > (uint64_t)flen + QCOW2_MAX_BEYOND_EOF) {
+    if (!qcow2_offset_near_file(bs, off)) {
         qcow2_signal_corruption(bs, "%s at %#" PRIx64 " beyond the end of the image",
                                 what, off);
         return false;
@@ -699,7 +711,7 @@ static int parse_create_opts(BDRVQcow2State *s, KVDict *opts, Error **errp)
     }
     if (s->qcow_version < 3 && v != 16) {
         error_setg(errp, "Different refcount widths than 16 bits require compatibility "
-                   "level 1.1 or above (use compat=1.1 or greater)");
+                   "level 1.1 or above (use version=v3 or greater)");
         return -EINVAL;
     }
     s->refcount_order = __builtin_ctzll(v);
@@ -710,7 +722,7 @@ static int parse_create_opts(BDRVQcow2State *s, KVDict *opts, Error **errp)
     if (b) {
         if (s->qcow_version < 3) {
             error_setg(errp, "Lazy refcounts only supported with compatibility level 1.1 "
-                       "and above (use compat=1.1 or greater)");
+                       "and above (use version=v3 or greater)");
             return -EINVAL;
         }
         s->compatible_features |= QCOW2_COMPAT_LAZY_REFCOUNTS;
@@ -721,7 +733,7 @@ static int parse_create_opts(BDRVQcow2State *s, KVDict *opts, Error **errp)
     if (b) {
         if (s->qcow_version < 3) {
             error_setg(errp, "Extended L2 entries are only supported with compatibility "
-                       "level 1.1 and above (use compat=1.1 or greater)");
+                       "level 1.1 and above (use version=v3 or greater)");
             return -EINVAL;
         }
         if (s->cluster_bits < 14) {
@@ -739,7 +751,7 @@ static int parse_create_opts(BDRVQcow2State *s, KVDict *opts, Error **errp)
         }
         if (s->qcow_version < 3) {
             error_setg(errp, "Non-zlib compression type is only supported with compatibility "
-                       "level 1.1 and above (use compat=1.1 or greater)");
+                       "level 1.1 and above (use version=v3 or greater)");
             return -EINVAL;
         }
         s->compression_type = QCOW2_COMPRESSION_ZSTD;
@@ -753,7 +765,10 @@ static int parse_create_opts(BDRVQcow2State *s, KVDict *opts, Error **errp)
         error_setg(errp, "External data files are not supported by kemu");
         return -ENOTSUP;
     }
-    return 0;
+    kv_get(opts, "backing_file");
+    kv_get(opts, "backing_fmt");
+    kv_get(opts, "preallocation");
+    return kv_check_all_used(opts, errp) ? 0 : -EINVAL;
 }
 
 static int qcow2_create(const char *filename, KVDict *opts, Error **errp)

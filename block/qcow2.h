@@ -151,6 +151,7 @@ typedef struct BDRVQcow2State {
     GRWLock rw;
     GMutex meta;
     uint64_t free_byte_offset;  /* compressed-data byte allocator */
+    uint64_t known_file_len;    /* largest file length seen (guards, no fstat) */
     bool corrupt;               /* runtime: metadata found broken, stop writing */
 } BDRVQcow2State;
 
@@ -158,6 +159,8 @@ typedef struct BDRVQcow2State {
 int qcow2_update_header(BlockDriverState *bs);
 /* Hostile-image guard for metadata writes: false (and corrupt) if too far. */
 bool qcow2_write_offset_ok(BlockDriverState *bs, uint64_t off, const char *what);
+/* True if off is not far beyond the end of the image file (cheap). */
+bool qcow2_offset_near_file(BlockDriverState *bs, uint64_t off);
 int qcow2_write_l1_entries(BlockDriverState *bs, int first, int count);
 /* Mark the image corrupt (runtime metadata error) and stop writes. */
 void qcow2_signal_corruption(BlockDriverState *bs, const char *fmt, ...)

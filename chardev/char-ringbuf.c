@@ -30,7 +30,6 @@ static bool ringbuf_open(Chardev *chr, KVDict *opts, Error **errp)
     s->size = size;
     s->cbuf = g_malloc0(size);
     chr->opened = true;
-    chr_set_filename(chr, "memory");
     return true;
 }
 
@@ -52,7 +51,6 @@ static void ringbuf_close(Chardev *chr)
 }
 
 /* Drain up to len bytes (QMP ringbuf-read). Caller frees. */
-char *chr_ringbuf_read(Chardev *chr, size_t len, size_t *out_len);
 char *chr_ringbuf_read(Chardev *chr, size_t len, size_t *out_len)
 {
     RingBufChardev *s = (RingBufChardev *)chr;
@@ -75,6 +73,11 @@ static const ChardevOps memory_ops = {
     .name = "memory", .instance_size = sizeof(RingBufChardev),
     .open = ringbuf_open, .write = ringbuf_write, .close = ringbuf_close,
 };
+
+bool chr_is_ringbuf(const Chardev *chr)
+{
+    return chr->ops == &ringbuf_ops || chr->ops == &memory_ops;
+}
 
 MODULE_INIT(char_ringbuf_register)
 {

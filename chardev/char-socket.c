@@ -24,6 +24,7 @@
 #include "util/module.h"
 
 #define SOCKET_OUT_HIGH_WATER (1u << 20)   /* stop reading input above this */
+#define SOCKET_OUT_MAX (64u << 20)         /* a client this far behind is dropped */
 
 typedef struct SocketChardev {
     Chardev parent;
@@ -177,6 +178,12 @@ static int sock_write(Chardev *chr, const uint8_t *buf, int len)
     if (s->fd < 0) {
         return len;                /* no client: output is dropped */
     }
+    if (s->outbuf->len + (size_t)len > SOCKET_OUT_MAX) {
+        /* the client stopped reading (events keep coming): disconnect it
+         * rather than grow without bound */
+        sock_disconnect(s);
+        return len;
+    }
     g_byte_array_append(s->outbuf, buf, len);
     if (!s->out_watch && !sock_flush(s)) {
         s->out_watch = fd_watch_add(s->fd, G_IO_OUT, sock_writable_cb, s);
@@ -240,6 +247,16 @@ static int sock_listen_tcp(SocketChardev *s, Error **errp)
         }
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            char port[NI_MAXSERV];
+            /* port=0: report the port the kernel chose, as QEMU does */
+            if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+                getnameinfo((struct sockaddr *)&ss, sl, NULL, 0, port, sizeof(port),
+                            NI_NUMERICSERV) == 0) {
+                g_free(s->port);
+                s->port = g_strdup(port);
+            }
             freeaddrinfo(res);
             return fd;
         }

@@ -101,6 +101,22 @@ void chr_flush_all(void)
     }
 }
 
+bool chr_remove(const char *id, Error **errp)
+{
+    Chardev *chr = chr_find(id);
+    if (!chr) {
+        error_setg(errp, "Chardev '%s' not found", id);
+        return false;
+    }
+    if (chr->fe || chr_is_mux(chr)) {
+        error_setg(errp, "Chardev '%s' is busy", id);
+        return false;
+    }
+    g_ptr_array_remove(chardevs, chr);
+    chr_free(chr);
+    return true;
+}
+
 void chr_close_all(void)
 {
     while (chardevs && chardevs->len) {

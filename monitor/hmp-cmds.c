@@ -182,7 +182,7 @@ static void hmp_info_history(Monitor *mon, JsonObject *args)
 
 static void print_char(GString *o, uint64_t v)
 {
-    unsigned c = v & 0xff;
+    int c = (int)v;                /* QEMU's monitor_printc takes an int */
     g_string_append_c(o, '\'');
     switch (c) {
     case '\'': g_string_append(o, "\\'"); break;
@@ -193,7 +193,7 @@ static void print_char(GString *o, uint64_t v)
         if (c >= 32 && c <= 126) {
             g_string_append_c(o, (char)c);
         } else {
-            g_string_append_printf(o, "\\x%02x", c);
+            g_string_append_printf(o, "\\x%02x", (unsigned)c);
         }
     }
     g_string_append_c(o, '\'');
@@ -406,7 +406,7 @@ static JsonValue *qmp_qom_list(Monitor *mon, JsonObject *args, Error **errp)
         PeriphCtx c = { a, prefix };
         if (!strcmp(path, "/machine/unattached")) {
             for (int i = 0; i < n_cpus; i++) {
-                g_autofree char *n = g_strdup_printf("device[%d]", i);
+                g_autofree char *n = g_strdup_printf("device[%d]", mon_cpu_qom_index(i));
                 prop_entry(a, n, "child<qemu64-x86_64-cpu>");
             }
         }
@@ -414,7 +414,8 @@ static JsonValue *qmp_qom_list(Monitor *mon, JsonObject *args, Error **errp)
         return a;
     }
     int cpu;
-    if (sscanf(path, "/machine/unattached/device[%d]", &cpu) == 1 && cpu >= 0 && cpu < n_cpus) {
+    if (sscanf(path, "/machine/unattached/device[%d]", &cpu) == 1 &&
+        (cpu = mon_cpu_from_qom_index(cpu)) >= 0) {
         prop_entry(a, "realized", "bool");
         prop_entry(a, "thread-id", "int");
         return a;
@@ -453,8 +454,8 @@ static JsonValue *qmp_qom_get(Monitor *mon, JsonObject *args, Error **errp)
     } else if (!strcmp(path, "/machine/peripheral") || !strcmp(path, "/machine/peripheral-anon") ||
                !strcmp(path, "/machine/unattached")) {
         type = "container";
-    } else if (sscanf(path, "/machine/unattached/device[%d]", &cpu) == 1 && cpu >= 0 &&
-               cpu < n_cpus) {
+    } else if (sscanf(path, "/machine/unattached/device[%d]", &cpu) == 1 &&
+               (cpu = mon_cpu_from_qom_index(cpu)) >= 0) {
         type = "qemu64-x86_64-cpu";
         if (!strcmp(prop, "thread-id")) {
             return json_int(cpus[cpu]->thread_id);

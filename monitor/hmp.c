@@ -10,6 +10,7 @@
 #include <string.h>
 #include "monitor/monitor-internal.h"
 #include "system/cpus.h"
+#include "util/cutils.h"
 #if __has_include("kemu-config.h")
 #include "kemu-config.h"
 #endif
@@ -309,7 +310,9 @@ void hmp_print_help(Monitor *mon, const char *name)
     if (name && !strcmp(name, "info")) {
         l.info = true;
     } else if (name) {
-        const MonCmd *c = hmp_find(name, false);
+        const char *sub = NULL;
+        const MonCmd *c = strstart(name, "info ", &sub) ? hmp_find(sub, true)
+                                                        : hmp_find(name, false);
         if (!c) {
             monitor_printf(mon, "unknown command: '%s'\n", name);
         } else {
@@ -672,10 +675,18 @@ static JsonObject *parse_args(Monitor *mon, const MonCmd *cmd, const char *p)
             }
             break;
         case 'l':
-        case 'i': {
+        case 'i':
+        case 'M': {
             int64_t v;
             if (!hmp_parse_expr(mon, &p, &v)) {
                 goto fail;
+            }
+            if (type[0] == 'M') {
+                if (v < 0) {
+                    monitor_printf(mon, "enter a positive value\n");
+                    goto fail;
+                }
+                v *= 1024 * 1024;          /* 'M': a size in MiB */
             }
             json_object_set_int(args, name, v);
             break;

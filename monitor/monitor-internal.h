@@ -29,6 +29,7 @@ struct Monitor {
     GString *capture;          /* non-NULL: human-monitor-command capture */
     /* QMP */
     bool negotiated;
+    bool oob;                  /* "oob" capability enabled by qmp_capabilities */
     JsonStreamer *js;
     GQueue reqs;               /* QmpReq * parsed while a reply is deferred */
     bool waiting;              /* a reply is held until the main loop ran */
@@ -57,6 +58,14 @@ void hmp_print_help(Monitor *mon, const char *name);
 const MonCmd *hmp_find(const char *name, bool info);
 /* Parse an HMP expression ("0x100+4", "$pc"); false after printing an error. */
 bool hmp_parse_expr(Monitor *mon, const char **p, int64_t *out);
+
+/* QOM path index of vCPU i: QEMU's pc puts another object at device[1]. */
+static inline int mon_cpu_qom_index(int i)
+{
+    return i == 0 ? 0 : i + 1;
+}
+/* vCPU for a /machine/unattached/device[N] index, or -1. */
+int mon_cpu_from_qom_index(int n);
 
 /* hmp-cmds.c */
 void hmp_info_cpus(Monitor *mon, JsonObject *args);

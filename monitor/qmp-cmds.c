@@ -44,6 +44,7 @@ static JsonValue *qmp_capabilities(Monitor *mon, JsonObject *args, Error **errp)
         return NULL;
     }
     mon->negotiated = true;
+    mon->oob = en && json_array_len(en) > 0;
     return NULL;
 }
 
@@ -279,6 +280,72 @@ static JsonValue *qmp_query_chardev_backends(Monitor *mon, JsonObject *args, Err
     return a;
 }
 
+int mon_cpu_from_qom_index(int n)
+{
+    for (int i = 0; i < n_cpus; i++) {
+        if (mon_cpu_qom_index(i) == n) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static JsonObject *cpu_props(int i)
+{
+    JsonObject *p = json_object_new();
+    int threads = current_machine && current_machine->smp_threads > 0
+                  ? current_machine->smp_threads : 1;
+    int cores = current_machine && current_machine->smp_cores > 0
+                ? current_machine->smp_cores : 1;
+    json_object_set_int(p, "socket-id", i / (cores * threads));
+    json_object_set_int(p, "core-id", (i / threads) % cores);
+    json_object_set_int(p, "thread-id", i % threads);
+    return p;
+}
+
+static JsonValue *qmp_query_hotpluggable_cpus(Monitor *mon, JsonObject *args, Error **errp)
+{
+    JsonValue *a = json_array_new();
+    int max = current_machine && current_machine->smp_max_cpus > n_cpus
+              ? current_machine->smp_max_cpus : n_cpus;
+    if (!current_machine || !g_str_has_prefix(current_machine->cls->name, "pc-")) {
+        error_setg(errp, "machine does not support hot-plugging CPUs");
+        json_free(a);
+        return NULL;
+    }
+    for (int i = max - 1; i >= 0; i--) {
+        JsonObject *c = json_object_new();
+        json_object_set_str(c, "type", "qemu64-x86_64-cpu");
+        json_object_set_int(c, "vcpus-count", 1);
+        json_object_set(c, "props", cpu_props(i));
+        if (i < n_cpus) {
+            g_autofree char *path = g_strdup_printf("/machine/unattached/device[%d]",
+                                                    mon_cpu_qom_index(i));
+            json_object_set_str(c, "qom-path", path);
+        }
+        json_array_append(a, c);
+    }
+    return a;
+}
+
+static void hmp_info_hotpluggable_cpus(Monitor *mon, const JsonValue *r)
+{
+    monitor_printf(mon, "Hotpluggable CPUs:\n");
+    for (unsigned i = 0; i < json_array_len(r); i++) {
+        JsonValue *c = json_array_get(r, i);
+        JsonValue *p = json_object_get(c, "props");
+        monitor_printf(mon, "  type: \"%s\"\n", json_object_get_str(c, "type"));
+        monitor_printf(mon, "  vcpus_count: \"%" PRId64 "\"\n", json_object_get_int(c, "vcpus-count", 1));
+        if (json_object_get_str(c, "qom-path")) {
+            monitor_printf(mon, "  qom_path: \"%s\"\n", json_object_get_str(c, "qom-path"));
+        }
+        monitor_printf(mon, "  CPUInstance Properties:\n");
+        monitor_printf(mon, "    socket-id: \"%" PRId64 "\"\n", json_object_get_int(p, "socket-id", 0));
+        monitor_printf(mon, "    core-id: \"%" PRId64 "\"\n", json_object_get_int(p, "core-id", 0));
+        monitor_printf(mon, "    thread-id: \"%" PRId64 "\"\n", json_object_get_int(p, "thread-id", 0));
+    }
+}
+
 static JsonValue *qmp_query_cpus_fast(Monitor *mon, JsonObject *args, Error **errp)
 {
     JsonValue *a = json_array_new();
@@ -286,16 +353,16 @@ static JsonValue *qmp_query_cpus_fast(Monitor *mon, JsonObject *args, Error **er
                   ? current_machine->smp_threads : 1;
     int cores = current_machine && current_machine->smp_cores > 0
                 ? current_machine->smp_cores : 1;
+    (void)threads;
+    (void)cores;
     for (int i = 0; i < n_cpus; i++) {
-        JsonObject *c = json_object_new(), *p = json_object_new();
-        g_autofree char *path = g_strdup_printf("/machine/unattached/device[%d]", i);
+        JsonObject *c = json_object_new();
+        g_autofree char *path = g_strdup_printf("/machine/unattached/device[%d]",
+                                                mon_cpu_qom_index(i));
         json_object_set_int(c, "cpu-index", cpus[i]->index);
         json_object_set_str(c, "qom-path", path);
         json_object_set_int(c, "thread-id", cpus[i]->thread_id);
-        json_object_set_int(p, "socket-id", i / (cores * threads));
-        json_object_set_int(p, "core-id", (i / threads) % cores);
-        json_object_set_int(p, "thread-id", i % threads);
-        json_object_set(c, "props", p);
+        json_object_set(c, "props", cpu_props(i));
         json_object_set_str(c, "target", "x86_64");
         json_array_append(a, c);
     }
@@ -616,8 +683,14 @@ static const MonCmd qmp_cmds[] = {
     { .name = "query-block-jobs", .qmp = qmp_empty_list },
     { .name = "query-iothreads", .hmp = "info iothreads", .params = "", .help = "show iothreads",
       .qmp = qmp_empty_list },
-    { .name = "query-hotpluggable-cpus", .qmp = qmp_empty_list },
-    { .name = "query-balloon", .qmp = qmp_query_balloon },
+    { .name = "query-hotpluggable-cpus", .hmp = "info hotpluggable-cpus", .params = "",
+      .help = "Show information about hotpluggable CPUs", .qmp = qmp_query_hotpluggable_cpus,
+      .hmp_print = hmp_info_hotpluggable_cpus },
+    { .name = "query-balloon", .hmp = "info balloon", .params = "",
+      .help = "show balloon information", .qmp = qmp_query_balloon },
+    { .name = "balloon", .args = "value:i", .hmp = "balloon", .hmp_args = "value:M",
+      .params = "target", .help = "request VM to change its memory allocation (in MB)",
+      .qmp = qmp_query_balloon },
     { .name = "query-migrate-capabilities", .hmp = "info migrate_capabilities", .params = "",
       .help = "show current migration capabilities", .qmp = qmp_query_migrate_capabilities,
       .hmp_print = hmp_info_migrate_capabilities },

@@ -134,13 +134,13 @@ bool qmp_check_args(const char *spec, JsonObject *args, Error **errp)
 }
 
 /* QEMU's qmp_dispatch_check_obj, in QDict order. */
-static bool check_request(JsonObject *req, Error **errp)
+static bool check_request(JsonObject *req, bool oob, Error **errp)
 {
     g_autofree unsigned *ord = json_object_qdict_order(req);
     for (unsigned i = 0; i < json_object_size(req); i++) {
         const char *key = json_object_key(req, ord[i]);
         JsonValue *v = json_object_val(req, ord[i]);
-        if (!strcmp(key, "execute")) {
+        if (!strcmp(key, "execute") || (oob && !strcmp(key, "exec-oob"))) {
             if (v->type != JSON_STRING) {
                 error_setg(errp, "QMP input member '%s' must be a string", key);
                 return false;
@@ -155,7 +155,11 @@ static bool check_request(JsonObject *req, Error **errp)
             return false;
         }
     }
-    if (!json_object_get(req, "execute")) {
+    if (json_object_get(req, "execute") && json_object_get(req, "exec-oob")) {
+        error_setg(errp, "QMP input member 'execute' clashes with 'exec-oob'");
+        return false;
+    }
+    if (!json_object_get(req, "execute") && !json_object_get(req, "exec-oob")) {
         error_setg(errp, "QMP input lacks member 'execute'");
         return false;
     }
@@ -177,10 +181,20 @@ static void qmp_handle(Monitor *mon, JsonValue *req, Error *perr)
         goto reply;
     }
     id = json_object_steal(req, "id");
-    if (!check_request(req, &err)) {
+    if (!check_request(req, mon->oob, &err)) {
         goto reply;
     }
     name = json_object_get_str(req, "execute");
+    if (!name) {
+        /* no command of ours may run out of band */
+        name = json_object_get_str(req, "exec-oob");
+        if (mon_cmd_find_qmp(name)) {
+            error_setg(&err, "The command %s does not support OOB", name);
+        } else {
+            error_set(&err, ERROR_CLASS_COMMAND_NOT_FOUND, "The command %s has not been found", name);
+        }
+        goto reply;
+    }
     if (!mon->negotiated && strcmp(name, "qmp_capabilities")) {
         error_set(&err, ERROR_CLASS_COMMAND_NOT_FOUND,
                   "Expecting capabilities negotiation with 'qmp_capabilities'");
@@ -309,6 +323,7 @@ static void qmp_event(void *opaque, int event)
     switch (event) {
     case CHR_EVENT_OPENED:
         mon->negotiated = false;
+        mon->oob = false;
         json_streamer_reset(mon->js);
         qmp_greeting(mon);
         break;

@@ -12,6 +12,7 @@
 #include "util/error.h"   /* before cpus.h: cpu.h names struct Error */
 #include "system/cpus.h"
 #include "util/module.h"
+#include "hw/intc.h"
 #include "target/i386/interp/interp-api.h"
 
 #define TCG_SLICE 100000
@@ -22,10 +23,17 @@ static bool tcg_available(Error **errp)
     return true;
 }
 
+/* TSC-deadline timer: the LAPIC arms CLOCK_VIRTUAL timers in ns. */
+static int64_t tcg_tsc_to_ns(CPUState *cpu, uint64_t tsc)
+{
+    return cpu->accel ? interp_tsc_to_ns(cpu->accel, tsc) : (int64_t)tsc;
+}
+
 static bool tcg_init(Machine *m, Error **errp)
 {
     (void)m;
     (void)errp;
+    apic_tsc_to_ns = tcg_tsc_to_ns;
     return true;
 }
 

@@ -151,11 +151,11 @@ void ps2_kbd_write(PS2Kbd *k, uint8_t val)
     case 0xf0: {                                 /* scancode set parameter */
         k->d.write_cmd = 0;
         if (val == 0) {
-            /* The set number, as the 8042 translation shows it when on. */
+            /* The set number (no ACK, as QEMU 7.2), as the 8042
+             * translation shows it when on. */
             static const uint8_t xlated[4] = { 0, 0x43, 0x41, 0x3f };
-            uint8_t r[2] = { ACK, k->translate ? xlated[k->scancode_set]
-                                              : (uint8_t)k->scancode_set };
-            ps2_reply(&k->d, r, 2);
+            uint8_t r = k->translate ? xlated[k->scancode_set] : (uint8_t)k->scancode_set;
+            ps2_reply(&k->d, &r, 1);
         } else {
             if (val >= 1 && val <= 3) {
                 k->scancode_set = val;
@@ -169,6 +169,13 @@ void ps2_kbd_write(PS2Kbd *k, uint8_t val)
     }
 
     switch (val) {
+    case 0x00:
+        ps2_reply(&k->d, &ack, 1);
+        break;
+    case 0x05:
+        ack = RESEND;
+        ps2_reply(&k->d, &ack, 1);
+        break;
     case 0xed:
     case 0xf0:
     case 0xf3:
@@ -186,16 +193,13 @@ void ps2_kbd_write(PS2Kbd *k, uint8_t val)
         break;
     }
     case 0xf4:
-        ps2_clear(&k->d);
         k->scan_enabled = true;
         ps2_reply(&k->d, &ack, 1);
         break;
-    case 0xf5:
-        k->scan_enabled = false;
-        ps2_reply(&k->d, &ack, 1);
-        break;
-    case 0xf6:
-        k->scan_enabled = true;
+    case 0xf5:                                   /* defaults, scanning off */
+    case 0xf6:                                   /* defaults, scanning on */
+        ps2_kbd_reset(k);
+        k->scan_enabled = val == 0xf6;
         ps2_reply(&k->d, &ack, 1);
         break;
     case 0xf7 ... 0xfd:                          /* typematic/make-break modes */

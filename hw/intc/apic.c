@@ -287,7 +287,12 @@ static void apic_startup(APICState *s, int vector)
     if (!s->wait_for_sipi) {
         return;
     }
-    s->wait_for_sipi = false;
+    /*
+     * Stay receptive until the CPU shows it runs (it touches its LAPIC):
+     * the CPU side only takes a SIPI while halted in wait-for-SIPI, and a
+     * request raced by its INIT processing would otherwise be lost with
+     * the second SIPI of INIT-SIPI-SIPI ignored.
+     */
     s->cpu->env.sipi_vector = vector;
     cpu_interrupt(s->cpu, CPU_INTERRUPT_SIPI);
 }
@@ -587,7 +592,7 @@ static void apic_reg_write(APICState *s, int index, uint32_t val)
         apic_send_ipi(s);
         break;
     case 0x31:
-        s->icr[1] = val & 0xff000000u;
+        s->icr[1] = val;                   /* stored whole, as QEMU */
         break;
     case 0x32 ... 0x37: {
         int n = index - 0x32;
@@ -634,6 +639,9 @@ static uint64_t apic_mem_read(void *opaque, uint64_t addr, unsigned size)
     if (!s || addr >= 0x1000 || !apic_hw_enabled(s)) {
         return 0;
     }
+    if (current_cpu) {
+        s->wait_for_sipi = false;    /* this CPU is running */
+    }
     uint32_t v = apic_reg_read(s, (addr >> 4) & 0xff);
     v >>= (addr & 3) * 8;
     return size >= 4 ? v : v & ((1u << (size * 8)) - 1);
@@ -652,6 +660,7 @@ static void apic_mem_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
     if (!apic_hw_enabled(s)) {
         return;
     }
+    s->wait_for_sipi = false;        /* this CPU is running */
     apic_reg_write(s, (addr >> 4) & 0xff, val);
 }
 
@@ -678,6 +687,7 @@ static int apic_get_interrupt_locked(CPUState *cpu)
         cpu_reset_interrupt(cpu, CPU_INTERRUPT_HARD);
         return -1;
     }
+    s->wait_for_sipi = false;        /* taking interrupts: running */
     if (apic_sw_enabled(s)) {
         int intno = apic_irq_pending(s);
         if (intno >= 0) {

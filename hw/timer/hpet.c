@@ -120,7 +120,8 @@ static void hpet_update_irq(HPETTimer *t, bool set)
 {
     HPETState *s = t->s;
     uint64_t mask = 1ull << t->tn;
-    IrqLine line = hpet_gsi(timer_route(t));
+    int route = timer_route(t);
+    IrqLine line = route < 24 ? hpet_gsi(route) : (IrqLine){ NULL, NULL, 0 };
     bool fsb = (t->config & TN_FSB_ENABLE) && !(hpet_legacy(s) && t->tn <= 1);
 
     if (!set || !(t->config & TN_ENABLE) || !hpet_enabled(s)) {
@@ -263,16 +264,10 @@ static void hpet_write_timer(HPETState *s, HPETTimer *t, unsigned reg,
 {
     switch (reg) {
     case 0x00: {                              /* configuration */
+        /* Like QEMU, routes outside INT_ROUTE_CAP are stored as written
+         * (guests consult the capability); they just raise nothing. */
         uint64_t wmask = TN_CFG_WRITE_MASK & mask;
-        if (!(t->config & TN_FSB_CAP)) {
-            wmask &= ~TN_FSB_ENABLE;
-        }
         uint64_t nc = (t->config & ~wmask) | (val & wmask);
-        /* Only routes advertised in INT_ROUTE_CAP are accepted. */
-        int route = (nc & TN_INT_ROUTE_MASK) >> TN_INT_ROUTE_SHIFT;
-        if (!((t->config >> 32) & (1ull << route))) {
-            nc = (nc & ~TN_INT_ROUTE_MASK) | (t->config & TN_INT_ROUTE_MASK);
-        }
         bool was_level = t->config & TN_LEVEL;
         bool was_enabled = t->config & TN_ENABLE;
         t->config = nc;

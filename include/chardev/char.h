@@ -58,6 +58,11 @@ void chr_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);
 void chr_close_all(void);
 /* Push out buffered output of every chardev (blocking); call before exit. */
 void chr_flush_all(void);
+/* chardev-remove: false + "Chardev 'x' not found" / "... is busy". */
+bool chr_remove(const char *id, Error **errp);
+/* ringbuf backend: drain up to len bytes (caller frees; *out_len set). */
+bool chr_is_ringbuf(const Chardev *chr);
+char *chr_ringbuf_read(Chardev *chr, size_t len, size_t *out_len);
 
 /* Frontend side. A chardev takes one frontend (a mux takes several). */
 bool chr_fe_init(CharFrontend *fe, Chardev *chr, Error **errp);

@@ -255,6 +255,13 @@ PROTOCOL_STEPS = [
     b'{"execute":"qmp_capabilities","arguments":{"enable":["foo"]}}',
 ]
 
+OOB_STEPS = [
+    b'{"exec-oob":"query-name","id":1}',
+    b'{"execute":"query-name","exec-oob":"x"}',
+    b'{"exec-oob":5}',
+    b'{"exec-oob":"no-such","id":3}',
+]
+
 SIMPLE_QUERIES = [
     "query-status", "query-kvm", "query-name", "query-uuid", "query-target",
     "query-version", "query-block", "query-blockstats", "query-iothreads", "query-pci",
@@ -332,6 +339,53 @@ class TestQMP(MonitorTestBase):
                           b'{"error": {"class": "GenericError", "desc": "JSON parse error, expecting value"}}'])
         self.assertEqual(kemu[b'{"exec-oob": "query-name", "id": "oob1"}'],
                          [b'{"id": "oob1", "error": {"class": "GenericError", "desc": "QMP input member \'exec-oob\' is unexpected"}}'])
+
+    def test_chardev_commands(self):
+        steps = [
+            b'{"execute":"chardev-add","arguments":{"id":"c1","backend":{"type":"null","data":{}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c1","backend":{"type":"null","data":{}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c2","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"ca.sock"}},"server":true,"wait":false}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c3","backend":{"type":"ringbuf","data":{"size":1024}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c4","backend":{"type":"file","data":{"out":"cf.txt"}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c5","backend":{"type":"foo","data":{}}}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c7"}}',
+            b'{"execute":"chardev-add","arguments":{"id":"c8","backend":{"type":"file","data":{}}}}',
+            b'{"execute":"ringbuf-write","arguments":{"device":"c3","data":"hello\\n"}}',
+            b'{"execute":"ringbuf-read","arguments":{"device":"c3","size":3}}',
+            b'{"execute":"ringbuf-read","arguments":{"device":"c3","size":100}}',
+            b'{"execute":"ringbuf-read","arguments":{"device":"c1","size":100}}',
+            b'{"execute":"ringbuf-read","arguments":{"device":"nosuch","size":100}}',
+            b'{"execute":"ringbuf-read","arguments":{"device":"c3","size":0}}',
+            b'{"execute":"chardev-remove","arguments":{"id":"c1"}}',
+            b'{"execute":"chardev-remove","arguments":{"id":"c1"}}',
+            b'{"execute":"chardev-remove","arguments":{"id":"compat_monitor0"}}',
+            b'{"execute":"human-monitor-command","arguments":{"command-line":"chardev-add null,id=h1"}}',
+            b'{"execute":"human-monitor-command","arguments":{"command-line":"chardev-add foo,id=h2"}}',
+            b'{"execute":"human-monitor-command","arguments":{"command-line":"chardev-remove h1"}}',
+            b'{"execute":"human-monitor-command","arguments":{"command-line":"ringbuf_write c3 abc"}}',
+            b'{"execute":"human-monitor-command","arguments":{"command-line":"ringbuf_read c3 10"}}',
+        ]
+
+        def session(inst):
+            c = inst.qmp()
+            out = sync_session(c, steps)
+            chardevs = sorted((d["label"], d["filename"], d["frontend-open"])
+                              for d in c.command("query-chardev"))
+            return out, chardevs
+        out, chardevs = self.same(self.each(self.ARGS, session))
+        self.assertIn(("c2", "disconnected:unix:ca.sock,server=on", False), chardevs)
+        self.assertIn(("c3", "ringbuf", False), chardevs)
+        self.assertEqual(out[9][1], [b'{"return": "hel"}'])
+
+    def test_oob(self):
+        def session(inst):
+            c = inst.qmp(negotiate=False)
+            c.read_greeting()
+            r = c.cmd("qmp_capabilities", {"enable": ["oob"]})
+            return r, sync_session(c, OOB_STEPS)
+        r, steps = self.same(self.each(self.ARGS, session))
+        self.assertEqual(r, {"return": {}})
+        self.assertEqual(steps[0][1], [b'{"id": 1, "error": {"class": "GenericError", "desc": "The command query-name does not support OOB"}}'])
 
     def test_queries(self):
         def session(inst):
@@ -533,7 +587,16 @@ class TestQMPMonitors(MonitorTestBase):
             c = QMPClient("tcp:127.0.0.1:%d" % port)
             c.negotiate()
             self.assertEqual(c.command("query-name"), {}, label)
-            c.cmd("quit")
+            c.send_raw(b'{"execute": "quit"}\n')
+            try:
+                ev = c.read_line()
+                ret = c.read_line()
+            except ConnectionResetError:
+                # QEMU 7.2 over TCP sometimes resets before its return
+                self.assertEqual(label, "qemu")
+            else:
+                self.assertIn(b'"host-qmp-quit"', ev, label)
+                self.assertEqual(ret, b'{"return": {}}', label)
             self.assertEqual(inst.wait(10), 0, label)
 
 
@@ -568,6 +631,25 @@ class TestHMP(MonitorTestBase):
             for i, (a, b) in enumerate(zip(out, r["qemu"][0])):
                 self.assertEqual(a, b, "HMP exchange %d" % i)
 
+    def test_monitor_stdio(self):
+        def session(inst):
+            h = HMPDriver(rfd=inst.proc.stdout.fileno(), wfd=inst.proc.stdin.fileno())
+            out = [norm_bytes(h.banner() or b"(timeout)")]
+            for line in ("info status", "info kvm"):
+                out.append(norm_bytes(h.raw_cmd(line, end=b"\r") or b"(timeout)"))
+            h.write(b"q\r")
+            out.append(h.read_to_eof(5))
+            return out, inst.wait(10)
+        r = self.each(BASE + ["-monitor", "stdio"], session, stdin=subprocess.PIPE)
+        out, status = r["kemu"]
+        self.assertEqual(out[0], b"QEMU 7.2.M monitor - type 'help' for more information\r\n(qemu) ")
+        self.assertEqual(out[1], expected_echo("info status") + b"\r\nVM status: paused (prelaunch)\r\n(qemu) ")
+        self.assertEqual(out[-1], b"q\x1b[K\r\n")
+        self.assertEqual(status, 0)
+        if "qemu" in r:
+            self.assertEqual([o for i, o in enumerate(out) if i != 2],
+                             [o for i, o in enumerate(r["qemu"][0]) if i != 2])
+
     def test_mux_stdio(self):
         def session(inst):
             h = HMPDriver(rfd=inst.proc.stdout.fileno(), wfd=inst.proc.stdin.fileno())
@@ -589,11 +671,103 @@ class TestHMP(MonitorTestBase):
             self.assertEqual(out, r["qemu"][0])
 
 
+TRANSCRIPTS = os.environ.get("KEMU_TRANSCRIPTS", os.path.join(
+    os.path.dirname(ROOT), "shared", "reference", "qmp-transcripts.md"))
+
+
+def transcript_exchanges(text, section):
+    """(request, [replies]) pairs from the first code block of a section."""
+    start = text.index("### " + section)
+    block = text[text.index("```", start) + 3:]
+    block = block[block.index("\n") + 1:block.index("```")]
+    pairs = []
+    for line in block.splitlines():
+        if line.startswith("-> "):
+            pairs.append((line[3:], []))
+        elif line.startswith("<- ") and pairs:
+            pairs[-1][1].append(line[3:])
+        elif "(no reply" in line and pairs:
+            pairs[-1][1].append(None)
+    return pairs
+
+
+class TestTranscriptReplay(MonitorTestBase):
+    """Replays qmp-transcripts.md Session 1 exchanges that need no guest,
+    disk or network, against kemu (and QEMU), expecting the recorded lines."""
+    ARGS = ["-machine", "none", "-nodefaults", "-display", "none", "-name", "qmptest",
+            "-uuid", "6a3f0b4e-2c1d-4e5f-9a8b-7c6d5e4f3a21",
+            "-qmp", "unix:@TMP@/qmp1.sock,server=on,wait=off"]
+    SECTIONS = ["query-version", "query-status", "query-name", "query-uuid",
+                "stop / cont (STOP and RESUME events)", "Error replies"]
+    NEEDS_DEVICES = ("blockdev-add", "device_add", "device_del", "set_password")
+
+    def setUp(self):
+        super().setUp()
+        if not os.path.exists(TRANSCRIPTS):
+            self.skipTest("transcripts not found (set KEMU_TRANSCRIPTS)")
+        with open(TRANSCRIPTS) as f:
+            self.text = f.read()
+
+    def replay(self, c, pairs):
+        for req, replies in pairs:
+            if any(n in req for n in self.NEEDS_DEVICES):
+                continue
+            c.send_raw(req.encode() + b"\n")
+            for want in replies:
+                got = c.read_line(1.0 if want is None else 10)
+                if want is None:
+                    self.assertIsNone(got, "reply to partial input %r" % req)
+                    continue
+                self.assertIsNotNone(got, "no reply to %r" % req)
+                self.assertEqual(norm_bytes(got), norm_bytes(want.encode()), "reply to %r" % req)
+
+    def test_session1(self):
+        for label, binary in targets():
+            inst = self.start(binary, self.ARGS)
+            c = inst.qmp("qmp1.sock", negotiate=False)
+            c.read_greeting()
+            self.replay(c, transcript_exchanges(self.text, "Before qmp_capabilities"))
+            c.close()
+            c = inst.qmp("qmp1.sock")
+            for sec in self.SECTIONS:
+                self.replay(c, transcript_exchanges(self.text, sec))
+            self.replay(c, [('{"execute": "quit"}', [
+                '{"timestamp": {"seconds": 1, "microseconds": 1}, "event": "SHUTDOWN", '
+                '"data": {"guest": false, "reason": "host-qmp-quit"}}', '{"return": {}}'])])
+            self.assertEqual(inst.wait(10), 0, label)
+
+
+class TestHMPTranscriptReplay(MonitorTestBase):
+    """The raw HMP bytes recorded in hmp-transcripts.md (socket monitor)."""
+    ARGS = ["-machine", "none", "-nodefaults", "-display", "none",
+            "-monitor", "unix:@TMP@/hmp.sock,server=on,wait=off"]
+
+    def test_raw_bytes(self):
+        path = TRANSCRIPTS.replace("qmp-transcripts.md", "hmp-transcripts.md")
+        if not os.path.exists(path):
+            self.skipTest("transcripts not found")
+        text = open(path).read()
+        lits = re.findall(r"^(b[\"'].*[\"'])$", text, re.M)
+        banner = eval(lits[0])
+        info_status = eval(lits[1])
+        empty = eval(re.search(r"An empty line just gives a new prompt: `(b'[^`]*')`", text).group(1))
+        quit_bytes = eval(re.search(r"#### `q`\n.*?```\n(b'[^\n]*')", text, re.S).group(1))
+        for label, binary in targets():
+            inst = self.start(binary, self.ARGS)
+            h = HMPDriver.connect(inst.path("hmp.sock"))
+            self.assertEqual(norm_bytes(h.banner()), norm_bytes(banner), label)
+            self.assertEqual(h.raw_cmd("info status"), info_status, label)
+            self.assertEqual(h.raw_cmd(""), empty, label)
+            h.write(b"q\n")
+            self.assertEqual(h.read_to_eof(5), quit_bytes, label)
+            self.assertEqual(inst.wait(10), 0, label)
+
+
 class TestPC(MonitorTestBase):
     """-M pc -S: a machine with a CPU, firmware and PCI devices."""
-    ARGS = ["-M", "pc", "-S", "-nodefaults", "-display", "none", "-m", "128",
+    ARGS = ["-M", "pc", "-S", "-nodefaults", "-display", "none", "-m", "128", "-smp", "2",
             "-qmp", "unix:@TMP@/qmp.sock,server=on,wait=off"]
-    LINES = ["info cpus", "xp /2gx 0xf0000", "xp /4xw 0xffff0", "x /8xb 0xffff0",
+    LINES = ["info cpus", "info hotpluggable-cpus", "info balloon", "cpu 1", "info cpus", "cpu 0", "xp /2gx 0xf0000", "xp /4xw 0xffff0", "x /8xb 0xffff0",
              "xp /3cb 0xfe000", "xp /2dh 0xffff0", "xp /2uw 0xffff0", "xp /2ow 0xffff0",
              "xp /20xb 0xffff0", "p $pc", "info registers", "info mem", "info tlb",
              "info status"]
@@ -602,6 +776,7 @@ class TestPC(MonitorTestBase):
         def session(inst):
             c = inst.qmp()
             out = {"cpus": norm_msg(c.command("query-cpus-fast")),
+                   "hotplug": c.command("query-hotpluggable-cpus"),
                    "status": c.command("query-status"),
                    "cputype": c.command("qom-get", path="/machine/unattached/device[0]",
                                         property="type"),
@@ -612,13 +787,13 @@ class TestPC(MonitorTestBase):
             return out
         r = self.each(self.ARGS, session)
         k = r["kemu"]
-        self.assertEqual(len(k["cpus"]), 1)
+        self.assertEqual(len(k["cpus"]), 2)
         self.assertEqual(k["cpus"][0]["qom-path"], "/machine/unattached/device[0]")
         self.assertEqual(k["cputype"], "qemu64-x86_64-cpu")
-        self.assertRegex(k["info cpus"], r"^\* CPU #0: thread_id=T\r\n$")
+        self.assertRegex(k["info cpus"], r"^\* CPU #0: thread_id=T\r\n  CPU #1: thread_id=T\r\n$")
         if "qemu" in r:
             q = r["qemu"]
-            for key in ["cpus", "status", "cputype"] + self.LINES:
+            for key in ["cpus", "hotplug", "status", "cputype"] + self.LINES:
                 self.assertEqual(k[key], q[key], key)
             qdevs = {(d["slot"], d["function"]): d for d in q["pci"][0]["devices"]}
             for d in k["pci"][0]["devices"] if k["pci"] else []:

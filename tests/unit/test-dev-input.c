@@ -77,7 +77,7 @@ static void test_kbd_reset_translate(void)
     expect_bytes((const uint8_t[]){ 0x1e, 0x9e, 0xe0, 0x48 }, 4);
     devtest_outb(0x60, 0xf0);
     devtest_outb(0x60, 0x00);
-    expect_bytes((const uint8_t[]){ 0xfa, 0xfa, 0x41 }, 3);
+    expect_bytes((const uint8_t[]){ 0xfa, 0x41 }, 2);      /* as QEMU 7.2 */
     /* disabled scanning drops keys */
     devtest_outb(0x60, 0xf5);
     expect_bytes((const uint8_t[]){ 0xfa }, 1);

@@ -275,6 +275,15 @@ static void test_apic_ipi_init_sipi(void)
     apic_w(0, 0x300, 0x0000469a);
     g_assert_true(atomic_load(&cpus[1]->interrupt_request) & CPU_INTERRUPT_SIPI);
     g_assert_cmphex(cpus[1]->env.sipi_vector, ==, 0x9a);
+    /* the CPU lost the request while handling INIT: the second SIPI of
+     * INIT-SIPI-SIPI still gets through until the AP runs */
+    atomic_store(&cpus[1]->interrupt_request, 0);
+    apic_w(0, 0x300, 0x0000469a);
+    g_assert_true(atomic_load(&cpus[1]->interrupt_request) & CPU_INTERRUPT_SIPI);
+    atomic_store(&cpus[1]->interrupt_request, 0);
+    (void)apic_r(1, 0x20);                            /* the AP runs */
+    apic_w(0, 0x300, 0x0000469a);
+    g_assert_false(atomic_load(&cpus[1]->interrupt_request) & CPU_INTERRUPT_SIPI);
     /* MSI to APIC 1 */
     apic_deliver_msi(0xfee01000, 0x4077);
     g_assert_cmpint(apic_get_interrupt(cpus[1]), ==, -1);   /* sw disabled by INIT */

@@ -194,6 +194,26 @@ static void test_stream(void)
     check_stream(S("{\"id\": \"\xff\"}"), bad);
 }
 
+static void test_split_feed(void)
+{
+    static const char in[] =
+        "{'execute': 'x', \"arguments\": {\"a\": [1, 2.5, -3e2, true, null, \"\\u00e9\\n\"]}}"
+        "@@{\"b\": 18446744073709551615} 42 ";
+    g_autoptr(GPtrArray) whole = stream(in, sizeof(in) - 1);
+    Collected c = { g_ptr_array_new_with_free_func(g_free) };
+    JsonStreamer *s = json_streamer_new(collect, &c);
+    for (size_t i = 0; i < sizeof(in) - 1; i++) {
+        json_streamer_feed(s, in + i, 1);
+    }
+    json_streamer_free(s);
+    g_assert_cmpuint(c.out->len, ==, whole->len);
+    for (unsigned i = 0; i < whole->len; i++) {
+        g_assert_cmpstr(c.out->pdata[i], ==, whole->pdata[i]);
+    }
+    g_assert_cmpuint(whole->len, ==, 4);
+    g_ptr_array_free(c.out, TRUE);
+}
+
 static void test_nesting_limit(void)
 {
     GString *in = g_string_new(NULL);
@@ -280,6 +300,7 @@ int main(int argc, char **argv)
     g_test_add_func("/json/qdict-order", test_qdict_order);
     g_test_add_func("/json/pretty", test_pretty);
     g_test_add_func("/json/stream", test_stream);
+    g_test_add_func("/json/split-feed", test_split_feed);
     g_test_add_func("/json/nesting-limit", test_nesting_limit);
     g_test_add_func("/json/size-limit", test_size_limit);
     g_test_add_func("/json/random-garbage", test_random_garbage);

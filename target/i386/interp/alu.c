@@ -727,10 +727,7 @@ static HANDLER(h_xchg_a)
 {
     int sz = i->opsize;
     if (i->rm == 0) {
-        if (sz == 4 && s->code64) {
-            /* 90 with 32-bit operand is NOP: no zero-extension */
-        }
-        return;
+        return;     /* 90 is NOP, even with a 32-bit operand in 64-bit mode */
     }
     uint64_t a = get_reg(s, R_EAX, sz, false);
     set_reg(s, R_EAX, get_reg(s, i->rm, sz, false), sz, false);

@@ -29,6 +29,8 @@ static const OpRow rows[] = {
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+_Static_assert(sizeof(DCEntry) == 64, "a decode cache entry should fill one cache line");
 #define MAX_ALT 24
 
 /* For each (map, opcode): the list of matching rows, in table order. */
@@ -359,33 +361,17 @@ static int fetch_bytes(Interp *s, uint64_t la, uint8_t *buf, int want)
     return n;
 }
 
-const Insn *decode_fetch(Interp *s)
+const Insn *decode_fetch_slow(Interp *s, DCEntry *e, uint64_t lip)
 {
     CPUX86State *env = s->env;
     uint64_t rip = env->rip;
-    uint64_t lip = (env->segs[R_CS].base + rip) & s->la_mask;
-    if (s->code64) {
-        lip = rip;
-    }
-    DCEntry *e = &s->dc[(lip ^ (lip >> DC_BITS)) & (DC_SIZE - 1)];
     uint32_t mode = s->code_size;
 
-    if (e->lip == lip && e->mode == mode) {
-        /* fast validation: 16 bytes from the page, compared under a mask */
-        uint8_t *p = tlb_hit(s, lip, 16, ACC_X);
-        if (likely(p)) {
-            uint64_t a, b;
-            memcpy(&a, p, 8);
-            memcpy(&b, p + 8, 8);
-            if (likely((((a ^ e->raw[0]) & e->mask[0]) | ((b ^ e->raw[1]) & e->mask[1])) == 0)) {
-                goto check_limit;
-            }
-        } else {
-            uint8_t tmp[16] = { 0 };
-            fetch_bytes(s, lip, tmp, e->insn.len);
-            if (memcmp(tmp, e->raw, e->insn.len) == 0) {
-                goto check_limit;
-            }
+    if (e->lip == lip && e->insn.dc_mode == mode) {
+        uint8_t tmp[16] = { 0 };
+        fetch_bytes(s, lip, tmp, e->insn.len);
+        if (memcmp(tmp, e->raw, e->insn.len) == 0) {
+            goto check_limit;
         }
     }
 
@@ -410,10 +396,8 @@ const Insn *decode_fetch(Interp *s)
         }
         memset(e->raw, 0, sizeof(e->raw));
         memcpy(e->raw, buf, n);
-        e->mask[0] = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-        e->mask[1] = n <= 8 ? 0 : n >= 16 ? ~0ull : (1ull << (8 * (n - 8))) - 1;
         e->lip = lip;
-        e->mode = mode;
+        e->insn.dc_mode = mode;
     }
 check_limit:
     if (!s->code64) {

@@ -9,7 +9,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <glib.h>
 #include "interp.h"
 #include "interp-api.h"
@@ -78,9 +77,12 @@ void jump_to(Interp *s, uint64_t ip, int opsize)
 
 static uint64_t host_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+    return ihook_clock_ns();
+}
+
+int64_t interp_tsc_to_ns(Interp *s, uint64_t tsc)
+{
+    return (int64_t)(tsc - s->tsc_offset);
 }
 
 uint64_t guest_tsc(Interp *s)
@@ -322,7 +324,7 @@ Interp *interp_new(CPUState *cpu)
     decode_init();
     s->cpu = cpu;
     s->env = &cpu->env;
-    s->dc = g_new0(DCEntry, DC_SIZE);
+    s->dc = g_aligned_alloc0(DC_SIZE, sizeof(DCEntry), 64);
     for (unsigned k = 0; k < DC_SIZE; k++) {
         s->dc[k].lip = ~0ull;
     }
@@ -337,7 +339,7 @@ Interp *interp_new(CPUState *cpu)
 void interp_free(Interp *s)
 {
     if (s) {
-        g_free(s->dc);
+        g_aligned_free(s->dc);
         g_free(s);
     }
 }
@@ -349,6 +351,11 @@ void interp_flush(Interp *s)
         s->dc[k].lip = ~0ull;
     }
     interp_update_mode(s);
+}
+
+int64_t interp_translate(Interp *s, uint64_t la)
+{
+    return mmu_debug_translate(s, la);
 }
 
 uint64_t interp_icount(Interp *s)

@@ -10,6 +10,7 @@
 #include "interp.h"
 #include "hw/intc.h"
 #include "system/main-loop.h"
+#include "system/timer.h"
 
 
 void ihook_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
@@ -56,6 +57,11 @@ uint64_t ihook_get_tsc_deadline(CPUState *cpu)
 void ihook_set_tsc_deadline(CPUState *cpu, uint64_t v)
 {
     apic_set_tsc_deadline(cpu, v);
+}
+
+uint64_t ihook_clock_ns(void)
+{
+    return clock_get_ns(CLOCK_VIRTUAL_NS);
 }
 
 void ihook_cpu_reset(CPUX86State *env)

@@ -20,9 +20,14 @@ void interp_free(Interp *s);
 int interp_exec(Interp *s, uint64_t budget);
 /* env was changed from outside (reset, monitor, loader): drop caches. */
 void interp_flush(Interp *s);
+/* Linear -> physical for the monitor/debugger (no A/D updates, no
+ * faults); -1 when not mapped. */
+int64_t interp_translate(Interp *s, uint64_t la);
 /* Instructions retired so far. */
 uint64_t interp_icount(Interp *s);
-/* Guest TSC frequency: the TSC counts host nanoseconds (1 GHz). */
+/* Guest TSC frequency: the TSC counts CLOCK_VIRTUAL nanoseconds (1 GHz)
+ * plus a per-CPU offset; this converts a TSC value back to that clock. */
 #define INTERP_TSC_HZ 1000000000ull
+int64_t interp_tsc_to_ns(Interp *s, uint64_t tsc);
 
 #endif

@@ -49,6 +49,7 @@ struct Insn {
     uint8_t scale;         /* shift count 0..3 */
     uint8_t mod;
     uint8_t pfx;           /* mandatory-prefix class: 0 none, 1 66, 2 f3, 3 f2 */
+    uint8_t dc_mode;       /* decode cache key: code size */
     int32_t disp;
     uint16_t imm2;         /* ENTER level, far pointer selector */
     uint64_t imm;
@@ -78,11 +79,9 @@ typedef struct TLBEntry {
 #define DC_SIZE (1u << DC_BITS)
 typedef struct DCEntry {
     uint64_t lip;          /* linear address of the instruction */
-    uint32_t mode;         /* code size key */
     uint64_t raw[2];       /* instruction bytes, zero padded to 16 */
-    uint64_t mask[2];      /* which bytes of raw[] are the instruction */
-    Insn insn;
-} DCEntry;
+    Insn insn;             /* insn.dc_mode: code size it was decoded for */
+} __attribute__((aligned(64))) DCEntry;
 
 enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
@@ -137,8 +136,8 @@ void interp_exit_slice(Interp *s, int code);
 
 /* ---- decode.c ---- */
 void decode_init(void);
-/* Decode at s->env->rip; faults are raised. Returns the (cached) Insn. */
-const Insn *decode_fetch(Interp *s);
+/* Decode at s->env->rip (cache miss or unusual case); faults are raised. */
+const Insn *decode_fetch_slow(Interp *s, DCEntry *e, uint64_t lip);
 /* Decode a byte buffer (tests): returns length, or -1 on #UD. */
 int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out);
 
@@ -210,6 +209,8 @@ uint64_t ihook_get_tsc_deadline(CPUState *cpu);
 void ihook_set_tsc_deadline(CPUState *cpu, uint64_t v);
 void ihook_cpu_reset(CPUX86State *env);
 void ihook_init_reset(CPUState *cpu);
+/* The clock the guest TSC follows (CLOCK_VIRTUAL in ns). */
+uint64_t ihook_clock_ns(void);
 
 /* ---- register helpers ---- */
 static inline uint64_t size_mask(int size)
@@ -448,6 +449,32 @@ static inline uint64_t pop(Interp *s, int size)
     uint64_t v = pop_peek(s, size, 0);
     sp_add(s, size);
     return v;
+}
+
+/* The cached Insn at RIP. Hit path: one TLB lookup and a masked compare of
+ * 16 code bytes with the bytes the entry was decoded from. */
+static inline const Insn *decode_fetch(Interp *s)
+{
+    CPUX86State *env = s->env;
+    uint64_t rip = env->rip;
+    uint64_t lip = s->code64 ? rip : (env->segs[R_CS].base + rip) & s->la_mask;
+    DCEntry *e = &s->dc[(lip ^ (lip >> DC_BITS)) & (DC_SIZE - 1)];
+    if (likely(e->lip == lip && e->insn.dc_mode == s->code_size)) {
+        uint8_t *p = tlb_hit(s, lip, 16, ACC_X);
+        if (likely(p != NULL)) {
+            unsigned len = e->insn.len;
+            uint64_t a, b;
+            memcpy(&a, p, 8);
+            memcpy(&b, p + 8, 8);
+            uint64_t m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+            uint64_t m1 = len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
+            if (likely((((a ^ e->raw[0]) & m0) | ((b ^ e->raw[1]) & m1)) == 0 &&
+                       (s->code64 || rip + len - 1 <= env->segs[R_CS].limit))) {
+                return &e->insn;
+            }
+        }
+    }
+    return decode_fetch_slow(s, e, lip);
 }
 
 /* Jump to a new IP, masked by the operand size, with the CS limit check. */

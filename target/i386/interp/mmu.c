@@ -225,8 +225,8 @@ static uint32_t walk(Interp *s, uint64_t la, int acc, bool user, Walk *w, bool f
         goto fail;
     }
 
-    /* accessed / dirty */
-    for (int k = 0; k < nlev; k++) {
+    /* accessed / dirty (not for debugger lookups) */
+    for (int k = 0; k < nlev && fault; k++) {
         uint64_t nv = ent[k] | PG_A;
         if (k == nlev - 1 && acc == ACC_W) {
             nv |= PG_D;
@@ -334,9 +334,7 @@ int64_t mmu_debug_translate(Interp *s, uint64_t la)
     if (!(s->env->cr[0] & CR0_PG)) {
         return la & s->env->a20_mask;
     }
-    CPUX86State saved = *s->env;
     uint32_t err = walk(s, la, ACC_R, false, &w, false);
-    *s->env = saved;
     return err ? -1 : (int64_t)(w.pa | (la & 0xfff));
 }
 

@@ -541,11 +541,13 @@ static HANDLER(h_rdmsr)
     uint64_t v = 0;
     uint32_t idx = env->regs[R_ECX];
     if (!msr_read(s, idx, &v)) {
-        if (idx >= 0x400 && idx < 0x480) {
-            v = 0;
-        } else {
+        /* like QEMU's TCG: unknown MSRs read as 0 (the x2APIC range and
+         * non-canonical indices still fault) */
+        if ((idx >= 0x800 && idx < 0x900) || (idx >= 0x2000 && idx < 0x40000000) ||
+            (idx >= 0x40000000 && idx < 0x40000100)) {
             RAISE_GP(s, 0);
         }
+        v = 0;
     }
     env->regs[R_EAX] = (uint32_t)v;
     env->regs[R_EDX] = v >> 32;
@@ -558,8 +560,15 @@ static HANDLER(h_wrmsr)
     CPUX86State *env = s->env;
     need_cpl0(s);
     uint64_t v = ((env->regs[R_EDX] & 0xffffffffull) << 32) | (uint32_t)env->regs[R_EAX];
-    if (!msr_write(s, env->regs[R_ECX], v)) {
-        RAISE_GP(s, 0);
+    uint32_t idx = env->regs[R_ECX];
+    if (!msr_write(s, idx, v)) {
+        /* unknown MSRs are ignored as QEMU's TCG does; invalid values of
+         * known ones (non-canonical bases) fault */
+        bool known = idx == MSR_LSTAR || idx == MSR_CSTAR || idx == MSR_FSBASE ||
+                     idx == MSR_GSBASE || idx == MSR_KERNELGSBASE;
+        if (known || (idx >= 0x800 && idx < 0x900) || (idx >= 0x40000000 && idx < 0x40000100)) {
+            RAISE_GP(s, 0);
+        }
     }
 }
 FAM1(WRMSR, h_wrmsr);

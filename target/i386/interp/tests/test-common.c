@@ -114,6 +114,11 @@ void ihook_set_tpr(CPUState *cpu, uint8_t v) { (void)cpu; test_tpr = v; }
 void ihook_set_apic_base(CPUState *cpu, uint64_t v) { (void)cpu; (void)v; }
 uint64_t ihook_get_tsc_deadline(CPUState *cpu) { (void)cpu; return 0; }
 void ihook_set_tsc_deadline(CPUState *cpu, uint64_t v) { (void)cpu; (void)v; }
+uint64_t ihook_clock_ns(void)
+{
+    return (uint64_t)g_get_monotonic_time() * 1000;
+}
+
 void ihook_init_reset(CPUState *cpu)
 {
     ihook_cpu_reset(&cpu->env);

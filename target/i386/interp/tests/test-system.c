@@ -522,6 +522,60 @@ static void test_smc(void)
     tcpu_free(t);
 }
 
+/* ring 3 -> call gate -> ring 0 -> lret to ring 3 (32-bit protected mode) */
+GUEST(g_gate, ".code32",
+      "pushl $0x2b\n pushl $0x80000\n pushl $0x2\n pushl $0x23\n"
+      "pushl $(user - g_gate + 0x100000)\n iretl\n"
+      "user: mov $0x2b, %ax\n mov %ax, %ds\n"
+      "lcall $0x5b, $0\n"
+      "mov %eax, %esi\n hlt\n"
+      ".globl g_gate_target\ng_gate_target:\n"
+      "mov %cs, %eax\n mov %esp, %edi\n lret\n")
+extern const uint8_t g_gate_target[];
+
+static void test_call_gate(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_prot_mode(t, false);
+    uint32_t off = T_CODE + (g_gate_target - g_gate);
+    uint64_t gate = (off & 0xffff) | ((uint64_t)SEL_CODE32 << 16) |
+                    ((uint64_t)(0xec00) << 32) | ((uint64_t)(off >> 16) << 48);
+    put64(T_GDT + 0x58, gate);
+    t->env->gdt.limit = 0x5f;
+    LOAD(t, T_CODE, g_gate);
+    g_assert_cmpint(tcpu_run(t, 1000), ==, EXCP_HLT);
+    /* back in ring 3: hlt faulted with #GP */
+    g_assert_cmpint(tcpu_halted_vector(t), ==, EXCP0D_GPF);
+    g_assert_cmphex(t->env->regs[R_ESI] & 0xffff, ==, SEL_CODE32);     /* CS in the gate target */
+    g_assert_cmphex(t->env->regs[R_EDI], ==, T_STACK - 16);          /* on the TSS stack */
+    g_assert_cmphex(get32(T_STACK - 8), ==, 0x80000);                /* old ESP */
+    g_assert_cmphex(get32(T_STACK - 4), ==, SEL_UDATA);             /* old SS */
+    g_assert_cmphex(get32(t->env->regs[R_ESP] + 8), ==, SEL_UCODE32); /* #GP frame CS */
+    tcpu_free(t);
+}
+
+/* INIT then SIPI starts the CPU in real mode at vector * 4096 */
+GUEST(g_sipi, ".code16", "mov $0x41, %al\n out %al, $0xe9\n hlt\n")
+
+static void test_init_sipi(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_long_mode(t);
+    LOAD(t, T_CODE, g_sti);
+    atomic_store(&t->cpu->interrupt_request, CPU_INTERRUPT_INIT);
+    g_assert_cmpint(tcpu_run(t, 100), ==, EXCP_HLT);
+    g_assert_true(t->cpu->halted);
+    memcpy(tram + 0x8000, g_sipi, g_sipi_end - g_sipi);
+    t->env->sipi_vector = 0x08;
+    atomic_store(&t->cpu->interrupt_request, CPU_INTERRUPT_SIPI);
+    g_assert_cmpint(interp_exec(t->it, 100), ==, EXCP_HLT);
+    g_assert_cmpstr(port_log->str, ==, "A");
+    g_assert_cmphex(t->env->segs[R_CS].base, ==, 0x8000);
+    tcpu_free(t);
+}
+
 /* throughput: a memory + ALU loop; reports MIPS (not asserted) */
 GUEST(g_loop, ".code64",
       "mov $2000000, %ecx\n mov $0x300000, %rbx\n xor %eax, %eax\n"
@@ -563,6 +617,8 @@ int main(int argc, char **argv)
     g_test_add_func("/interp/string/rep", test_strings);
     g_test_add_func("/interp/string/fault", test_string_fault);
     g_test_add_func("/interp/decode/smc", test_smc);
+    g_test_add_func("/interp/mode/call-gate", test_call_gate);
+    g_test_add_func("/interp/excp/init-sipi", test_init_sipi);
     g_test_add_func("/interp/perf/loop", test_perf);
     return g_test_run();
 }
