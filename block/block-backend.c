@@ -99,6 +99,10 @@ BlockBackend *blk_new_open(const char *id, const char *filename, KVDict *opts,
     if (!filename) {
         filename = kv_get(o, "file");
     }
+    if (!filename) {
+        /* -blockdev driver=qcow2,file.driver=file,file.filename=x */
+        filename = kv_peek(o, "file.filename");
+    }
     const char *cache = kv_get(o, "cache");
     if (cache && !parse_cache(cache, &flags, &writethrough)) {
         error_setg(errp, "invalid cache option");
@@ -149,6 +153,11 @@ BlockBackend *blk_new_open(const char *id, const char *filename, KVDict *opts,
     if (locking && !strcmp(locking, "off")) {
         flags |= BDRV_O_NO_LOCK;
     }
+    const char *node_name = kv_get(o, "node-name");
+    const char *backing = kv_get(o, "backing");
+    if (backing && (!strcmp(backing, "null") || !backing[0])) {
+        flags |= BDRV_O_NO_BACKING;     /* -blockdev ...,backing=null */
+    }
     if (!filename) {
         error_setg(errp, "A block device must be specified for \"file\"");
         goto out;
@@ -177,6 +186,10 @@ BlockBackend *blk_new_open(const char *id, const char *filename, KVDict *opts,
     }
     if (!bs) {
         goto out;
+    }
+    if (node_name) {
+        g_free(bs->node_name);
+        bs->node_name = g_strdup(node_name);
     }
     blk = blk_new_with_bs(id, bs, writethrough);
     BlockDriverState *proto = bdrv_protocol_node(bs);

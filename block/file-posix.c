@@ -128,7 +128,7 @@ static int file_open(BlockDriverState *bs, KVDict *opts, int flags, Error **errp
     if (fstat(s->fd, &st) == 0) {
         s->is_blockdev = S_ISBLK(st.st_mode);
         if (S_ISDIR(st.st_mode)) {
-            error_setg(errp, "'%s' is not a file", bs->filename);
+            error_setg(errp, "'file' driver requires '%s' to be a regular file", bs->filename);
             close(s->fd);
             return -EISDIR;
         }

@@ -27,6 +27,7 @@ typedef struct CheckCtx {
     bool quiet;
     bool rebuild;
     bool count_alloc;       /* fragmentation statistics for the active L1 */
+    uint64_t file_len;
     uint64_t next_contiguous;
 } CheckCtx;
 
@@ -36,6 +37,12 @@ static void inc_refs(CheckCtx *ctx, uint64_t off, uint64_t len)
 {
     BDRVQcow2State *s = ctx->bs->opaque;
     if (len == 0) {
+        return;
+    }
+    if (off + len > ctx->file_len && off + len - ctx->file_len >= s->cluster_size) {
+        CPRINT(ctx, "ERROR: counting reference for region exceeding the end of the file by "
+               "one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n", off, len);
+        ctx->res->corruptions++;
         return;
     }
     uint64_t first = off >> s->cluster_bits;
@@ -218,6 +225,7 @@ static int refcounts_init(CheckCtx *ctx)
     if (len < 0) {
         return (int)len;
     }
+    ctx->file_len = len;
     ctx->rc.n = size_to_clusters(s, len);
     ctx->rc.ref = g_try_new0(uint32_t, MAX(ctx->rc.n, 1));
     if (!ctx->rc.ref) {
@@ -477,6 +485,7 @@ static int mark_consistent(BlockDriverState *bs, Qcow2CheckResult *res, int fix)
     if (s->incompatible_features & bits) {
         uint8_t be[8];
         s->incompatible_features &= ~bits;
+        s->dirty_set = false;
         stq_be_p(be, s->incompatible_features);
         ret = bdrv_pwrite(bs->file, 72, be, 8);
         if (ret == 0) {
@@ -497,6 +506,7 @@ int qcow2_check(BlockDriverState *bs, Qcow2CheckResult *res, int fix, bool quiet
     if (ret < 0) {
         return ret;
     }
+    res->corruptions += s->snapshot_errors;
     CheckCtx ctx = { .bs = bs, .res = res, .quiet = quiet };
     if (!fix || (res->corruptions == 0 && res->leaks == 0)) {
         /* nothing else to repair: only the COPIED flags */

@@ -358,6 +358,10 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t off, uint64_t len, int6
     if (len == 0) {
         return 0;
     }
+    int dret = qcow2_mark_dirty(bs);
+    if (dret < 0) {
+        return dret;
+    }
     uint64_t first = off >> s->cluster_bits;
     uint64_t last = (off + len - 1) >> s->cluster_bits;
     uint64_t mask = ((uint64_t)1 << s->refcount_block_bits) - 1;

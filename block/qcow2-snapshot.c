@@ -30,10 +30,12 @@ int qcow2_read_snapshots(BlockDriverState *bs, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t off = s->snapshots_offset;
+    int64_t file_len = bdrv_getlength(bs->file);
     s->snapshots = g_new0(QCowSnapshot, MAX(s->nb_snapshots, 1));
     for (uint32_t i = 0; i < s->nb_snapshots; i++) {
         uint8_t h[40];
         QCowSnapshot *sn = &s->snapshots[i];
+        uint64_t entry_start = off;
         if (off - s->snapshots_offset > MAX_SNAPSHOT_TABLE_BYTES) {
             error_setg(errp, "Snapshot table too large");
             goto fail;
@@ -90,6 +92,15 @@ int qcow2_read_snapshots(BlockDriverState *bs, Error **errp)
             goto fail;
         }
         off += id_len + name_len;
+        if ((bs->open_flags & BDRV_O_CHECK) && file_len >= 0 &&
+            entry_start + sizeof(h) > (uint64_t)file_len) {
+            /* like QEMU's check: keep this entry, drop the rest, count an error */
+            fprintf(stderr, "ERROR snapshot table entry %u is incomplete\n", i);
+            s->snapshot_errors++;
+            s->nb_snapshots = i + 1;
+            s->snapshots_size = entry_start + sizeof(h) - s->snapshots_offset;
+            return 0;
+        }
         off = ROUND_UP(off, 8);
     }
     s->snapshots_size = off - s->snapshots_offset;

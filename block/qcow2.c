@@ -82,7 +82,8 @@ int qcow2_parse_header(BDRVQcow2State *s, const uint8_t *buf, size_t len,
         s->incompatible_features = ldq_be_p(buf + 72);
         s->compatible_features = ldq_be_p(buf + 80);
         s->autoclear_features = ldq_be_p(buf + 88);
-        s->refcount_order = ldl_be_p(buf + 96);
+        uint32_t order = ldl_be_p(buf + 96);
+        s->refcount_order = order > 6 ? 7 : (int)order;
         s->header_length = ldl_be_p(buf + 100);
         if (s->header_length < QCOW2_V3_HEADER_LEN) {
             error_setg(errp, "qcow2 header too short");
@@ -375,6 +376,7 @@ static int repair_dirty(BlockDriverState *bs, Error **errp)
         return ret;
     }
     s->incompatible_features &= ~QCOW2_INCOMPAT_DIRTY;
+    s->dirty_set = false;
     uint8_t be[8];
     stq_be_p(be, s->incompatible_features);
     ret = bdrv_flush(bs->file);
@@ -538,10 +540,13 @@ fail:
     return ret;
 }
 
+static int qcow2_flush(BlockDriverState *bs);
+
 static void qcow2_close(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
     if (!bs->read_only) {
+        qcow2_flush(bs);
         bdrv_flush(bs->file);
     }
     qcow2_free_state(s);
@@ -555,10 +560,49 @@ static int64_t qcow2_getlength(BlockDriverState *bs)
     return s->size;
 }
 
+/*
+ * Power-loss safety (v3): refcount updates are written before the L2/L1
+ * entries that depend on them, but without a flush in between. So before
+ * the first refcount change after a flush we set the dirty bit and make it
+ * durable; a power cut then leaves a dirty image whose refcounts are
+ * rebuilt on the next read-write open (by kemu and by QEMU). A flush makes
+ * everything durable and clears the bit again (lazily: it is written now
+ * and reaches the disk with the next flush).
+ */
+int qcow2_mark_dirty(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (s->dirty_set || s->qcow_version < 3 || bs->read_only ||
+        (bs->open_flags & BDRV_O_NO_FLUSH)) {
+        return 0;
+    }
+    uint8_t be[8];
+    stq_be_p(be, s->incompatible_features | QCOW2_INCOMPAT_DIRTY);
+    int ret = bdrv_pwrite(bs->file, 72, be, 8);
+    if (ret == 0) {
+        ret = bdrv_flush(bs->file);
+    }
+    if (ret == 0) {
+        s->incompatible_features |= QCOW2_INCOMPAT_DIRTY;
+        s->dirty_set = true;
+    }
+    return ret;
+}
+
 static int qcow2_flush(BlockDriverState *bs)
 {
-    /* Metadata is written through; make everything durable. */
-    return bdrv_flush(bs->file);
+    BDRVQcow2State *s = bs->opaque;
+    g_rw_lock_writer_lock(&s->rw);
+    int ret = bdrv_flush(bs->file);
+    if (ret == 0 && s->dirty_set) {
+        uint8_t be[8];
+        s->incompatible_features &= ~QCOW2_INCOMPAT_DIRTY;
+        s->dirty_set = false;
+        stq_be_p(be, s->incompatible_features);
+        ret = bdrv_pwrite(bs->file, 72, be, 8);
+    }
+    g_rw_lock_writer_unlock(&s->rw);
+    return ret;
 }
 
 static int qcow2_truncate(BlockDriverState *bs, int64_t size, Error **errp)

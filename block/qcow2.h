@@ -152,11 +152,15 @@ typedef struct BDRVQcow2State {
     GMutex meta;
     uint64_t free_byte_offset;  /* compressed-data byte allocator */
     uint64_t known_file_len;    /* largest file length seen (guards, no fstat) */
+    bool dirty_set;             /* we set the dirty bit; cleared by the next flush */
+    int snapshot_errors;        /* incomplete snapshot entries dropped (check) */
     bool corrupt;               /* runtime: metadata found broken, stop writing */
 } BDRVQcow2State;
 
 /* ---- qcow2.c ---- */
 int qcow2_update_header(BlockDriverState *bs);
+/* Before the first refcount change after a flush: set the dirty bit durably. */
+int qcow2_mark_dirty(BlockDriverState *bs);
 /* Hostile-image guard for metadata writes: false (and corrupt) if too far. */
 bool qcow2_write_offset_ok(BlockDriverState *bs, uint64_t off, const char *what);
 /* True if off is not far beyond the end of the image file (cheap). */

@@ -395,7 +395,7 @@ static int64_t expr_unary(Expr *e)
     }
     switch (*e->p) {
     case '+': e->p++; return expr_unary(e);
-    case '-': e->p++; return -expr_unary(e);
+    case '-': e->p++; return (int64_t)(0 - (uint64_t)expr_unary(e));
     case '~': e->p++; return ~expr_unary(e);
     case '(':
         e->p++;
@@ -477,11 +477,14 @@ static int64_t expr_prod(Expr *e)
         }
         e->p++;
         int64_t w = expr_logic(e);
+        /* wrap-around arithmetic, as QEMU's (-fwrapv) evaluator */
         if (op == '*') {
-            v *= w;
+            v = (int64_t)((uint64_t)v * (uint64_t)w);
         } else if (w == 0) {
             e->err = "division by zero";
             return 0;
+        } else if (w == -1) {
+            v = op == '/' ? (int64_t)(0 - (uint64_t)v) : 0;
         } else {
             v = op == '/' ? v / w : v % w;
         }
@@ -499,7 +502,7 @@ static int64_t expr_sum(Expr *e)
         }
         e->p++;
         int64_t w = expr_prod(e);
-        v = op == '+' ? v + w : v - w;
+        v = (int64_t)(op == '+' ? (uint64_t)v + (uint64_t)w : (uint64_t)v - (uint64_t)w);
     }
 }
 

@@ -632,8 +632,34 @@ static JsonValue *qmp_migrate_set_capabilities(Monitor *mon, JsonObject *args, E
 static JsonValue *qmp_human_monitor_command(Monitor *mon, JsonObject *args, Error **errp)
 {
     const char *line = json_object_get_str(args, "command-line");
-    int cpu = (int)json_object_get_int(args, "cpu-index", 0);
-    return json_string_take(hmp_run_capture(line, cpu));
+    JsonValue *idx = json_object_get(args, "cpu-index");
+    if (idx && (idx->type != JSON_INT || idx->i < 0 || idx->i >= n_cpus)) {
+        error_setg(errp, "Parameter 'cpu-index' expects a CPU number");
+        return NULL;
+    }
+    return json_string_take(hmp_run_capture(line, idx ? (int)idx->i : 0));
+}
+
+static JsonValue *qmp_inject_nmi(Monitor *mon, JsonObject *args, Error **errp)
+{
+    if (!n_cpus) {
+        error_setg(errp, "this feature or command is not currently supported");
+        return NULL;
+    }
+    for (int i = 0; i < n_cpus; i++) {
+        cpu_interrupt(cpus[i], CPU_INTERRUPT_NMI);
+    }
+    return NULL;
+}
+
+static JsonValue *qmp_system_wakeup(Monitor *mon, JsonObject *args, Error **errp)
+{
+    if (current_machine && g_str_has_prefix(current_machine->cls->name, "pc-")) {
+        error_setg(errp, "Unable to wake up: guest is not in suspended state");
+    } else {
+        error_setg(errp, "wake-up from suspend is not supported by this guest");
+    }
+    return NULL;
 }
 
 /* -------------------------------------------------------------- table */
@@ -698,6 +724,10 @@ static const MonCmd qmp_cmds[] = {
       .qmp = qmp_migrate_set_capabilities },
     { .name = "human-monitor-command", .args = "command-line:s,cpu-index:i?",
       .qmp = qmp_human_monitor_command },
+    { .name = "inject-nmi", .hmp = "nmi", .params = "", .help = "inject an NMI",
+      .qmp = qmp_inject_nmi },
+    { .name = "system_wakeup", .hmp = "system_wakeup", .params = "",
+      .help = "wakeup guest from suspend", .qmp = qmp_system_wakeup },
     { .name = NULL, .hmp = NULL },
 };
 

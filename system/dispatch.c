@@ -26,10 +26,11 @@ static uint64_t io_read_sized(MemoryRegion *mr, uint64_t off, unsigned size)
         uint64_t v = ops->read(mr->opaque, aoff, min);
         return (v >> ((off - aoff) * 8)) & (~0ull >> (64 - size * 8));
     }
-    /* larger or misaligned: byte-combine in pieces of 'min' */
+    /* larger than the device takes: pieces of 'max' (misaligned: 'min') */
+    unsigned piece = (off & (max - 1)) && !ops->unaligned ? min : max;
     uint64_t v = 0;
-    for (unsigned i = 0; i < size; i += min) {
-        v |= ops->read(mr->opaque, off + i, min) << (i * 8);
+    for (unsigned i = 0; i < size; i += piece) {
+        v |= ops->read(mr->opaque, off + i, piece) << (i * 8);
     }
     return v;
 }
@@ -52,8 +53,9 @@ static void io_write_sized(MemoryRegion *mr, uint64_t off, uint64_t val, unsigne
         ops->write(mr->opaque, aoff, val << ((off - aoff) * 8), min);
         return;
     }
-    for (unsigned i = 0; i < size; i += min) {
-        ops->write(mr->opaque, off + i, (val >> (i * 8)) & (~0ull >> (64 - min * 8)), min);
+    unsigned piece = (off & (max - 1)) && !ops->unaligned ? min : max;
+    for (unsigned i = 0; i < size; i += piece) {
+        ops->write(mr->opaque, off + i, (val >> (i * 8)) & (~0ull >> (64 - piece * 8)), piece);
     }
 }
 

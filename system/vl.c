@@ -500,9 +500,10 @@ static void create_chardevs(Config *c)
 }
 
 /* -serial/-monitor/-qmp/-mon and the -nographic defaults. */
-static void create_serials_and_monitors(Config *c, Chardev *serial_hds[4])
+static void create_serials_and_monitors(Config *c, const MachineClass *mc, Chardev *serial_hds[4])
 {
-    bool default_serial = !c->nodefaults && c->serials->len == 0;
+    /* the "none" machine has no serial port to default to */
+    bool default_serial = !c->nodefaults && c->serials->len == 0 && strcmp(mc->name, "none");
     bool default_monitor = !c->nodefaults && c->monitors->len == 0 && c->mons->len == 0 &&
                            c->qmps->len == 0;
     /* QEMU: -nographic puts serial0 and the monitor on one mux on stdio */
@@ -862,7 +863,7 @@ int main(int argc, char **argv)
     log_init();
     create_chardevs(&c);
     Chardev *serial_hds[4] = { NULL };
-    create_serials_and_monitors(&c, serial_hds);
+    create_serials_and_monitors(&c, mc, serial_hds);
     machine_set_serial_hds(m, serial_hds);
 
     choose_accel(&c, m);

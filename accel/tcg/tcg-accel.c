@@ -41,6 +41,7 @@ static bool tcg_vcpu_init(CPUState *cpu, Error **errp)
 {
     (void)errp;
     cpu->accel = interp_new(cpu);
+    interp_set_yield_on_pause(cpu->accel, n_cpus > 1);
     return true;
 }
 

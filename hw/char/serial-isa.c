@@ -70,7 +70,9 @@ static const Property isa_serial_props[] = {
     DEFINE_PROP("iobase", ISASerial, iobase, uint32, "4294967295"),
     DEFINE_PROP("irq", ISASerial, irq, uint32, "4294967295"),
     DEFINE_PROP("baudbase", ISASerial, baudbase, uint32, "115200"),
-    DEFINE_PROP("wakeup", ISASerial, wakeup, bool, "false"),
+    /* QEMU prints no "on/off" for this bool */
+    { .name = "wakeup", .type = &prop_bool, .offset = offsetof(ISASerial, wakeup),
+      .defval = "false", .desc = "" },
     DEFINE_PROP("chardev", ISASerial, chr, chr, NULL),
     DEFINE_PROP_END,
 };

@@ -390,9 +390,6 @@ uint64_t serial_ioport_read(void *opaque, uint64_t addr, unsigned size)
         ret = s->lsr;
         if (s->lsr & (LSR_BI | LSR_OE | LSR_PE | LSR_FE)) {
             s->lsr &= ~(LSR_BI | LSR_OE | LSR_PE | LSR_FE | LSR_ERR);
-            if (s->lsr & LSR_BI) {
-                s->lsr &= ~LSR_DR;
-            }
             serial_update_irq(s);
         }
         return ret;

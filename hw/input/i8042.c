@@ -354,8 +354,11 @@ static void i8042_reset(DeviceState *dev)
 }
 
 static const Property i8042_props[] = {
-    DEFINE_PROP("extended-state", I8042State, extended_state, bool, "true"),
-    DEFINE_PROP("kbd-throttle", I8042State, kbd_throttle, bool, "false"),
+    /* QEMU prints no "on/off" for these bools */
+    { .name = "extended-state", .type = &prop_bool,
+      .offset = offsetof(I8042State, extended_state), .defval = "true", .desc = "" },
+    { .name = "kbd-throttle", .type = &prop_bool,
+      .offset = offsetof(I8042State, kbd_throttle), .defval = "false", .desc = "" },
     DEFINE_PROP("kbd-irq", I8042State, kbd_irq_num, uint8, "1"),
     DEFINE_PROP("mouse-irq", I8042State, mouse_irq_num, uint8, "12"),
     DEFINE_PROP_END,

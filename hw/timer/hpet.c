@@ -413,7 +413,8 @@ static const Property hpet_props[] = {
     DEFINE_PROP("timers", HPETState, num_timers, uint8, "3"),
     DEFINE_PROP("msi", HPETState, msi, bool, "false"),
     DEFINE_PROP("hpet-intcap", HPETState, intcap, uint32, "0"),
-    DEFINE_PROP("hpet-offset-saved", HPETState, offset_saved, bool, "true"),
+    { .name = "hpet-offset-saved", .type = &prop_bool,
+      .offset = offsetof(HPETState, offset_saved), .defval = "true", .desc = "" },
     DEFINE_PROP_END,
 };
 

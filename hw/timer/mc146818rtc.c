@@ -53,7 +53,7 @@ typedef struct RTCState {
     int32_t base_year;
     uint16_t iobase;
     uint8_t isairq;
-    char *lost_tick_policy;
+    int32_t lost_tick_policy;       /* accepted; missed ticks are discarded */
 
     uint8_t cmos_data[128];
     uint8_t cmos_index;
@@ -478,11 +478,42 @@ static void rtc_reset(DeviceState *dev)
     irq_lower(&s->irq);
 }
 
+/* QEMU's LostTickPolicy enum property (values accepted, behaviour is
+ * always "discard"). */
+static const char *const lost_tick_names[] = { "discard", "delay", "slew", NULL };
+
+static bool parse_lost_tick(DeviceState *dev, const struct Property *prop, void *field,
+                            const char *str, Error **errp)
+{
+    (void)dev;
+    for (int i = 0; lost_tick_names[i]; i++) {
+        if (!strcmp(str, lost_tick_names[i])) {
+            *(int32_t *)field = i;
+            return true;
+        }
+    }
+    error_setg(errp, "Parameter '%s' does not accept value '%s'", prop->name, str);
+    return false;
+}
+
+static void print_lost_tick(const void *field, GString *out)
+{
+    int v = *(const int32_t *)field;
+    g_string_append_printf(out, "\"%s\"", v >= 0 && v < 3 ? lost_tick_names[v] : "discard");
+}
+
+static const PropType prop_lost_tick_policy = {
+    .name = "LostTickPolicy",
+    .parse = parse_lost_tick,
+    .print = print_lost_tick,
+};
+
 static const Property rtc_props[] = {
     DEFINE_PROP("base_year", RTCState, base_year, int32, "1980"),
     DEFINE_PROP("iobase", RTCState, iobase, uint16, "112"),
     DEFINE_PROP("irq", RTCState, isairq, uint8, "8"),
-    DEFINE_PROP("lost_tick_policy", RTCState, lost_tick_policy, str, "discard"),
+    { .name = "lost_tick_policy", .type = &prop_lost_tick_policy,
+      .offset = offsetof(RTCState, lost_tick_policy), .defval = "discard", .desc = "" },
     DEFINE_PROP_END,
 };
 

@@ -63,8 +63,10 @@ static void pcspk_reset(DeviceState *dev)
 
 static const Property pcspk_props[] = {
     DEFINE_PROP("iobase", PCSpkState, iobase, uint32, "97"),
-    DEFINE_PROP("audiodev", PCSpkState, audiodev, str, NULL),
-    DEFINE_PROP("migrate", PCSpkState, migrate, bool, "true"),
+    { .name = "audiodev", .type = &prop_str, .offset = offsetof(PCSpkState, audiodev),
+      .desc = "ID of an audiodev to use as a backend" },
+    { .name = "migrate", .type = &prop_bool,
+      .offset = offsetof(PCSpkState, migrate), .defval = "true", .desc = "" },
     DEFINE_PROP_END,
 };
 

@@ -52,6 +52,14 @@ SAFE_COMMANDS = [
     ("human-monitor-command", {"command-line": 42}),
 ]
 
+HMP_WORDS = ["info", "status", "kvm", "name", "uuid", "cpus", "chardev", "registers", "mem",
+             "tlb", "history", "qtree", "pci", "help", "?", "print", "p", "/x", "/d", "/c", "/3u",
+             "/20xb", "/gx", "1+2", "(", ")", "$pc", "$eax", "$nosuch", "'a'", "'", "-f", "-a",
+             "cpu", "0", "1", "-1", "0x7fffffffffffffff*2", "1/0", "5%0", "~0", "stop", "cont",
+             "qom-get", "qom-list", "/machine", "type", "nmi", "system_wakeup", "ringbuf_read",
+             "ringbuf_write", "nosuch", '"quoted str"', '"unterminated', "\\", "\x01", "",
+             "balloon", "hotpluggable-cpus", "migrate_capabilities", "iothreads", "block"]
+
 ALPHABET = b'{}[]:,"\'\\ 0123456789-+.eEtrufalsn\t\r\nabcxyz/\x00\x01\x7f\x80\xc3\xa9\xed\xf0\x9f\xfe\xff'
 
 
@@ -65,15 +73,21 @@ def rand_json(rng, depth=0):
     return {("k%d" % rng.randint(0, 9)): rand_json(rng, depth + 1) for _ in range(rng.randint(0, 4))}
 
 
+def random_hmp_line(rng):
+    return " ".join(rng.choice(HMP_WORDS) for _ in range(rng.randint(0, 5)))
+
+
 def valid_message(rng, ident):
     name, args = rng.choice(SAFE_COMMANDS)
+    if rng.random() < 0.25:
+        name, args = "human-monitor-command", {"command-line": random_hmp_line(rng)}
     req = {"execute": name, "id": ident}
     if args is not None:
         req["arguments"] = args
     elif rng.random() < 0.1:
         req["arguments"] = {}
     text = json.dumps(req, separators=rng.choice([(",", ":"), (", ", ": ")]))
-    if rng.random() < 0.2:
+    if rng.random() < 0.2 and "'" not in text and '\\"' not in text:
         text = text.replace('"', "'")       # QEMU accepts single-quoted strings
     return text.encode()
 

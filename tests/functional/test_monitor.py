@@ -253,6 +253,9 @@ PROTOCOL_STEPS = [
     b'{"execute":"query-balloon"}',
     b'{"execute":"query-current-machine"}',
     b'{"execute":"qmp_capabilities","arguments":{"enable":["foo"]}}',
+    b'{"execute":"inject-nmi"}',
+    b'{"execute":"system_wakeup"}',
+    b'{"execute":"human-monitor-command","arguments":{"command-line":"info cpus","cpu-index":5}}',
 ]
 
 OOB_STEPS = [
@@ -275,7 +278,8 @@ HMP_LINES = [
     "x /4xw 0", "info cpus", "info block", "info blockstats", "info iothreads",
     "info registers", "info mem", "info tlb", "info chardev", "cpu 0",
     "qom-list /machine/peripheral", "qom-get /machine type", "info migrate_capabilities",
-    "", "   ", "help cont", "help quit", "help info", "help",
+    "", "   ", "help cont", "help quit", "help info", "help", "nmi", "system_wakeup",
+    "help info registers", "print /c 65", "print 0x7fffffffffffffff*2",
 ]
 
 

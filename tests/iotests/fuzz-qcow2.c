@@ -178,7 +178,7 @@ static void mutate(const Seed *sd, uint8_t *b, size_t len, GRand *r)
             pos &= ~7ull;
             if (pos + 8 <= len) {
                 uint64_t v = ldq_be_p(b + pos);
-                stq_be_p(b + pos, v + (g_rand_int_range(r, -4, 5) << 9));
+                stq_be_p(b + pos, v + (uint64_t)((int64_t)g_rand_int_range(r, -4, 5) * 512));
             }
             break;
         default: {

@@ -76,6 +76,10 @@ static int run_cmd(BlockDriverState *bs, const char *line)
     }
     if (!strcmp(cmd, "flush")) {
         ret = bdrv_flush(bs);
+        if (ret == 0) {
+            printf("flushed\n");
+            fflush(stdout);
+        }
         goto out;
     }
     int64_t off = parse_num(a < argc ? args[a] : NULL);

@@ -78,6 +78,14 @@ static void test_kbd_reset_translate(void)
     devtest_outb(0x60, 0xf0);
     devtest_outb(0x60, 0x00);
     expect_bytes((const uint8_t[]){ 0xfa, 0x41 }, 2);      /* as QEMU 7.2 */
+    /* QEMU 7.2 answers 0x00 with ACK and 0x05/unknown with RESEND */
+    devtest_outb(0x60, 0x00);
+    devtest_outb(0x60, 0x05);
+    devtest_outb(0x60, 0xe0);
+    expect_bytes((const uint8_t[]){ 0xfa, 0xfe, 0xfe }, 3);
+    /* echo */
+    devtest_outb(0x60, 0xee);
+    expect_bytes((const uint8_t[]){ 0xee }, 1);
     /* disabled scanning drops keys */
     devtest_outb(0x60, 0xf5);
     expect_bytes((const uint8_t[]){ 0xfa }, 1);

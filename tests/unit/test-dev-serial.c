@@ -135,6 +135,18 @@ static void test_overrun_lsr_irq(void)
     g_assert_cmphex(devtest_inb(RBR), ==, 2);
 }
 
+static void test_break(void)
+{
+    DevtestChr *c = setup_com1();
+    devtest_outb(IER, 0x04);                       /* line status interrupts */
+    c->chr.fe->event(c->chr.fe->opaque, CHR_EVENT_BREAK);
+    g_assert_cmpint(devtest_irq_level[4], ==, 1);
+    g_assert_cmphex(devtest_inb(IIR), ==, 0x06);
+    g_assert_cmphex(devtest_inb(LSR) & 0x11, ==, 0x11);
+    g_assert_cmpint(devtest_irq_level[4], ==, 0);
+    g_assert_cmphex(devtest_inb(RBR), ==, 0x00);
+}
+
 static void test_loopback_msr(void)
 {
     DevtestChr *c = setup_com1();
@@ -174,6 +186,7 @@ int main(int argc, char **argv)
     g_test_add_func("/serial/rx-fifo-trigger-timeout", test_rx_fifo_trigger_and_timeout);
     g_test_add_func("/serial/overrun", test_overrun_lsr_irq);
     g_test_add_func("/serial/loopback-msr", test_loopback_msr);
+    g_test_add_func("/serial/break", test_break);
     g_test_add_func("/debugcon/exit", test_debugcon_exit);
     return g_test_run();
 }

@@ -175,6 +175,25 @@ static void test_snapshot_overlay(void)
     g_assert_true(memcmp(before, after, l1) == 0);
 }
 
+static void test_blockdev_style(void)
+{
+    g_autofree char *path = make_image("bd.qcow2", "qcow2", "16M");
+    g_autofree char *opts = g_strdup_printf("driver=qcow2,node-name=disk0,file.driver=file,"
+                                            "file.filename=%s", path);
+    Error *err = NULL;
+    KVDict *d = kv_parse(opts, NULL, &err);
+    g_assert_nonnull(d);
+    BlockBackend *blk = blk_new_open("", NULL, d, 0, &err);
+    g_assert_nonnull(blk);
+    g_assert_true(kv_check_all_used(d, NULL));
+    g_assert_true(blk_by_name("disk0") == blk);
+    g_assert_cmpstr(blk_bs(blk)->drv->format_name, ==, "qcow2");
+    g_assert_cmpint(blk_getlength(blk), ==, 16 * MiB);
+    rw_pattern(blk, 8);
+    blk_unref(blk);
+    kv_free(d);
+}
+
 static void test_bad_options(void)
 {
     g_autofree char *path = make_image("b.raw", "raw", "1M");
@@ -209,6 +228,7 @@ int main(int argc, char **argv)
     g_test_add_func("/block/backend/cache-modes", test_cache_modes);
     g_test_add_func("/block/backend/native-aio", test_native_aio);
     g_test_add_func("/block/backend/snapshot-overlay", test_snapshot_overlay);
+    g_test_add_func("/block/backend/blockdev-style", test_blockdev_style);
     g_test_add_func("/block/backend/bad-options", test_bad_options);
     int ret = g_test_run();
     g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

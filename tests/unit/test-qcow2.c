@@ -137,6 +137,7 @@ static void test_header_validation(void)
         { 72, 8, 1ull << 20, "Unsupported qcow2 feature(s): Unknown incompatible feature: 100000" },
         { 72, 8, 1ull << 3, "qcow2: Compression type incompatible feature bit must not be set" },
         { 96, 4, 7, "Reference count entry width too large; may not exceed 64 bits" },
+        { 96, 4, 0xffffffff, "Reference count entry width too large; may not exceed 64 bits" },
         { 32, 4, 3, "Unsupported encryption method 3" },
         { 36, 4, 0x10000000, "Active L1 table too large" },
         { 36, 4, 0, "L1 table is too small" },

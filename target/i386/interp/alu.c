@@ -91,7 +91,7 @@ static inline uint64_t op_XOR(Interp *s, uint64_t a, uint64_t b, int sz)
     static void OP##_EG_m##SZ(Interp *s, const Insn *i)                        \
     {                                                                          \
         if (WB) {                                                              \
-            MemRef m;                                                          \
+            MemRef m = { 0 };                                                          \
             uint64_t a = rmw_ld(s, i, &m, SZ);                                 \
             rmw_st(s, &m, op_##OP(s, a, get_reg(s, i->reg, SZ, REX), SZ));     \
         } else {                                                               \
@@ -126,7 +126,7 @@ static inline uint64_t op_XOR(Interp *s, uint64_t a, uint64_t b, int sz)
     static void OP##_EI_m##SZ(Interp *s, const Insn *i)                        \
     {                                                                          \
         if (WB) {                                                              \
-            MemRef m;                                                          \
+            MemRef m = { 0 };                                                          \
             uint64_t a = rmw_ld(s, i, &m, SZ);                                 \
             rmw_st(s, &m, op_##OP(s, a, i->imm & size_mask(SZ), SZ));          \
         } else {                                                               \
@@ -153,44 +153,38 @@ GEN_ALU(CMP, 0)
 GEN_ALU(TEST, 0)
 
 /* ---- INC/DEC/NOT/NEG ---- */
-static HANDLER(h_inc)
-{
-    int sz = i->opsize;
-    MemRef m;
-    uint64_t a = (i->flags & IF_MEM) ? rmw_ld(s, i, &m, sz) : get_reg(s, i->rm, sz, REX);
-    bool cf = lf_cf(s);
-    uint64_t r = (a + 1) & size_mask(sz);
-    lf_arith(s, r, cv_add(a, 1, r), sz);
-    lf_force_cf(s, cf);
-    if (i->flags & IF_MEM) {
-        rmw_st(s, &m, r);
-    } else {
-        set_reg(s, i->rm, r, sz, REX);
+/* INC/DEC keep CF: the carry vector gives OF/AF, then CF is forced back. */
+#define GEN_INCDEC_SZ(NAME, SZ, DELTA, CV)                                     \
+    static void NAME##_r##SZ(Interp *s, const Insn *i)                         \
+    {                                                                          \
+        uint64_t a = get_reg(s, i->rm, SZ, REX);                               \
+        bool cf = lf_cf(s);                                                    \
+        uint64_t r = (a DELTA 1) & size_mask(SZ);                              \
+        lf_arith(s, r, CV(a, 1, r), SZ);                                       \
+        lf_force_cf(s, cf);                                                    \
+        set_reg(s, i->rm, r, SZ, REX);                                         \
+    }                                                                          \
+    static void NAME##_m##SZ(Interp *s, const Insn *i)                         \
+    {                                                                          \
+        MemRef m = { 0 };                                                      \
+        uint64_t a = rmw_ld(s, i, &m, SZ);                                     \
+        bool cf = lf_cf(s);                                                    \
+        uint64_t r = (a DELTA 1) & size_mask(SZ);                              \
+        rmw_st(s, &m, r);                                                      \
+        lf_arith(s, r, CV(a, 1, r), SZ);                                       \
+        lf_force_cf(s, cf);                                                    \
     }
-}
-FAM1(INC_E, h_inc);
-
-static HANDLER(h_dec)
-{
-    int sz = i->opsize;
-    MemRef m;
-    uint64_t a = (i->flags & IF_MEM) ? rmw_ld(s, i, &m, sz) : get_reg(s, i->rm, sz, REX);
-    bool cf = lf_cf(s);
-    uint64_t r = (a - 1) & size_mask(sz);
-    lf_arith(s, r, cv_sub(a, 1, r), sz);
-    lf_force_cf(s, cf);
-    if (i->flags & IF_MEM) {
-        rmw_st(s, &m, r);
-    } else {
-        set_reg(s, i->rm, r, sz, REX);
-    }
-}
-FAM1(DEC_E, h_dec);
+#define GEN_INCDEC(NAME, DELTA, CV)                                            \
+    GEN_INCDEC_SZ(NAME, 1, DELTA, CV) GEN_INCDEC_SZ(NAME, 2, DELTA, CV)        \
+    GEN_INCDEC_SZ(NAME, 4, DELTA, CV) GEN_INCDEC_SZ(NAME, 8, DELTA, CV)        \
+    FAMRM(NAME, NAME);
+GEN_INCDEC(INC_E, +, cv_add)
+GEN_INCDEC(DEC_E, -, cv_sub)
 
 static HANDLER(h_not)
 {
     int sz = i->opsize;
-    MemRef m;
+    MemRef m = { 0 };
     if (i->flags & IF_MEM) {
         uint64_t a = rmw_ld(s, i, &m, sz);
         rmw_st(s, &m, ~a & size_mask(sz));
@@ -203,7 +197,7 @@ FAM1(NOT_E, h_not);
 static HANDLER(h_neg)
 {
     int sz = i->opsize;
-    MemRef m;
+    MemRef m = { 0 };
     uint64_t a = (i->flags & IF_MEM) ? rmw_ld(s, i, &m, sz) : get_reg(s, i->rm, sz, REX);
     uint64_t r = op_SUB(s, 0, a, sz);
     if (i->flags & IF_MEM) {
@@ -480,7 +474,7 @@ static uint64_t do_shift(Interp *s, int op, uint64_t a, unsigned cnt, int sz)
     {                                                                          \
         int sz = i->opsize;                                                    \
         if (i->flags & IF_MEM) {                                               \
-            MemRef m;                                                          \
+            MemRef m = { 0 };                                                          \
             uint64_t a = rmw_ld(s, i, &m, sz);                                 \
             rmw_st(s, &m, do_shift(s, OP, a, cnt, sz));                        \
         } else {                                                               \
@@ -508,7 +502,7 @@ static void shld_go(Interp *s, const Insn *i, unsigned cnt, bool right)
 {
     int sz = i->opsize, n = sz * 8;
     uint64_t m = size_mask(sz);
-    MemRef mr;
+    MemRef mr = { 0 };
     cnt &= (sz == 8) ? 63 : 31;
     uint64_t a = (i->flags & IF_MEM) ? rmw_ld(s, i, &mr, sz) : get_reg(s, i->rm, sz, REX);
     uint64_t b = get_reg(s, i->reg, sz, REX);
@@ -711,7 +705,7 @@ static HANDLER(h_xchg_eg)
     int sz = i->opsize;
     uint64_t b = get_reg(s, i->reg, sz, REX);
     if (i->flags & IF_MEM) {
-        MemRef m;
+        MemRef m = { 0 };
         uint64_t a = rmw_ld(s, i, &m, sz);
         rmw_st(s, &m, b);
         set_reg(s, i->reg, a, sz, REX);
@@ -740,7 +734,7 @@ static HANDLER(h_xadd)
     int sz = i->opsize;
     uint64_t b = get_reg(s, i->reg, sz, REX);
     if (i->flags & IF_MEM) {
-        MemRef m;
+        MemRef m = { 0 };
         uint64_t a = rmw_ld(s, i, &m, sz);
         uint64_t r = op_ADD(s, a, b, sz);
         rmw_st(s, &m, r);
@@ -760,7 +754,7 @@ static HANDLER(h_cmpxchg)
     uint64_t acc = get_reg(s, R_EAX, sz, false);
     uint64_t src = get_reg(s, i->reg, sz, REX);
     if (i->flags & IF_MEM) {
-        MemRef m;
+        MemRef m = { 0 };
         uint64_t a = rmw_ld(s, i, &m, sz);
         op_SUB(s, acc, a, sz);
         if (acc == a) {

@@ -202,7 +202,8 @@ void do_far_jmp(Interp *s, uint16_t sel, uint64_t off)
     int type = (hi >> 8) & 15;
     if (!gate_ok(s, type)) {
         if (type == 5 || type == 1 || type == 9) {
-            task_switch(s, sel, 0, false, 0);
+            task_switch(s, sel, TS_JMP, false, 0, s->next_rip);
+            return;
         }
         RAISE_GP(s, sel & ~3u);
     }
@@ -268,7 +269,8 @@ void do_far_call(Interp *s, uint16_t sel, uint64_t off, int sz)
     int type = (hi >> 8) & 15;
     if (!gate_ok(s, type)) {
         if (type == 5 || type == 1 || type == 9) {
-            task_switch(s, sel, 1, false, 0);
+            task_switch(s, sel, TS_CALL, false, 0, s->next_rip);
+            return;
         }
         RAISE_GP(s, sel & ~3u);
     }
@@ -545,7 +547,8 @@ void do_iret(Interp *s, int sz)
         return;
     }
     if ((env->eflags & NT_MASK) && !s->lma) {
-        task_switch(s, sys_ld(s, env->tr.base & s->la_mask, 2), 3, false, 0);
+        task_switch(s, sys_ld(s, env->tr.base & s->la_mask, 2), TS_IRET, false, 0, s->next_rip);
+        return;
     }
     uint64_t ip = pop_peek(s, sz, 0);
     uint16_t sel = pop_peek(s, sz, sz);
@@ -841,7 +844,7 @@ static HANDLER(h_arpl)
     if (!s->pe || s->vm86) {
         RAISE_UD(s);
     }
-    MemRef m;
+    MemRef m = { 0 };
     uint16_t d = (i->flags & IF_MEM) ? rmw_ld(s, i, &m, 2) : get_reg(s, i->rm, 2, false);
     uint16_t src = get_reg(s, i->reg, 2, false);
     uint32_t fl = lf_get(s) & ~CC_Z;
@@ -885,6 +888,12 @@ static HANDLER(h_sti)
     CPUX86State *env = s->env;
     int iopl = (env->eflags >> 12) & 3;
     if (s->pe && s->cpl > iopl) {
+        bool vif_ok = (s->vm86 && (env->cr[4] & CR4_VME)) ||
+                      (!s->vm86 && s->cpl == 3 && (env->cr[4] & CR4_PVI));
+        if (vif_ok && !(env->eflags & VIP_MASK)) {
+            env->eflags |= VIF_MASK;
+            return;
+        }
         RAISE_GP(s, 0);
     }
     if (!(env->eflags & IF_MASK)) {
@@ -913,4 +922,14 @@ FAM1(HLT, h_hlt);
 
 static HANDLER(h_nop) { (void)s; (void)i; }
 FAM1(NOP, h_nop);
-FAM1(PAUSE, h_nop);
+
+/* PAUSE: with several vCPUs on one thread, a spinning CPU gives way so the
+ * lock holder can run. */
+static HANDLER(h_pause)
+{
+    (void)i;
+    if (s->yield_on_pause) {
+        interp_exit_slice(s, EXCP_INTERRUPT);
+    }
+}
+FAM1(PAUSE, h_pause);

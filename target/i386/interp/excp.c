@@ -75,11 +75,7 @@ static void do_interrupt_prot(Interp *s, int vec, bool is_int, bool has_err,
     uint32_t glo = (uint32_t)g, ghi = (uint32_t)(g >> 32);
     int type = (ghi >> 8) & 0x1f;
     int gdpl = (ghi >> 13) & 3;
-    if (type == 5) {
-        task_switch(s, glo >> 16, 2, has_err, err);
-        return;
-    }
-    if (type != 6 && type != 7 && type != 14 && type != 15) {
+    if (type != 5 && type != 6 && type != 7 && type != 14 && type != 15) {
         RAISE_GP(s, gerr);
     }
     if (is_int && gdpl < s->cpl) {
@@ -87,6 +83,10 @@ static void do_interrupt_prot(Interp *s, int vec, bool is_int, bool has_err,
     }
     if (!(ghi & DESC_P_MASK)) {
         raise_exception(s, EXCP0B_NOSEG, gerr);
+    }
+    if (type == 5) {
+        task_switch(s, glo >> 16, TS_INT, has_err, err, next_rip);
+        return;
     }
     uint16_t sel = glo >> 16;
     uint32_t off = (glo & 0xffff) | (ghi & 0xffff0000u);

@@ -160,8 +160,11 @@ static bool init_sipi(Interp *s, unsigned ir)
     CPUState *cpu = s->cpu;
     CPUX86State *env = s->env;
     if (ir & CPU_INTERRUPT_INIT) {
+        /* the reset clears env, but a SIPI may already be pending */
+        uint8_t vector = env->sipi_vector;
         atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_INIT);
         ihook_init_reset(cpu);
+        env->sipi_vector = vector;
         lf_set(s, env->eflags & ARITH_MASK);
         tlb_flush(s, true);
         interp_update_mode(s);
@@ -351,6 +354,11 @@ void interp_flush(Interp *s)
         s->dc[k].lip = ~0ull;
     }
     interp_update_mode(s);
+}
+
+void interp_set_yield_on_pause(Interp *s, bool on)
+{
+    s->yield_on_pause = on;
 }
 
 int64_t interp_translate(Interp *s, uint64_t la)

@@ -18,6 +18,8 @@ void interp_free(Interp *s);
 /* Run up to 'budget' instructions; returns EXCP_INTERRUPT, EXCP_HLT,
  * EXCP_RESET (triple fault) or EXCP_DEBUG. env is complete on return. */
 int interp_exec(Interp *s, uint64_t budget);
+/* With several vCPUs sharing a thread: make PAUSE end the slice. */
+void interp_set_yield_on_pause(Interp *s, bool on);
 /* env was changed from outside (reset, monitor, loader): drop caches. */
 void interp_flush(Interp *s);
 /* Linear -> physical for the monitor/debugger (no A/D updates, no

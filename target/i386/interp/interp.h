@@ -19,6 +19,7 @@
 #include "system/cpus.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 typedef struct Interp Interp;
@@ -120,6 +121,7 @@ struct Interp {
     DCEntry *dc;
 
     uint64_t icount, icount_start;
+    bool yield_on_pause;         /* SMP: PAUSE ends the slice (spin loops) */
     uint64_t tsc_offset;
     uint64_t tsc_synced;         /* env->tsc value we last wrote */         /* guest tsc = host ns-based clock + offset */
 };
@@ -168,7 +170,11 @@ uint64_t desc_base(uint32_t lo, uint32_t hi);
 uint32_t desc_limit(uint32_t lo, uint32_t hi);
 void do_lldt(Interp *s, uint16_t sel);
 void do_ltr(Interp *s, uint16_t sel);
-void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err);
+/* Hardware task switch; reason: TS_JMP, TS_CALL, TS_INT, TS_IRET. sel is a
+ * TSS or task-gate selector; save_eip is the EIP stored in the old TSS. */
+enum { TS_JMP, TS_CALL, TS_INT, TS_IRET };
+void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err,
+                 uint64_t save_eip);
 
 /* ---- excp.c ---- */
 /* Deliver vector through the IDT. is_int: software INT n (privilege check),
@@ -228,7 +234,7 @@ static inline uint64_t sext(uint64_t v, int size)
     }
 }
 
-static inline uint64_t get_reg(Interp *s, int r, int size, bool rex)
+ALWAYS_INLINE uint64_t get_reg(Interp *s, int r, int size, bool rex)
 {
     CPUX86State *env = s->env;
     if (size == 1) {
@@ -240,7 +246,7 @@ static inline uint64_t get_reg(Interp *s, int r, int size, bool rex)
     return env->regs[r] & size_mask(size);
 }
 
-static inline void set_reg(Interp *s, int r, uint64_t v, int size, bool rex)
+ALWAYS_INLINE void set_reg(Interp *s, int r, uint64_t v, int size, bool rex)
 {
     CPUX86State *env = s->env;
     switch (size) {
@@ -265,7 +271,7 @@ static inline void set_reg(Interp *s, int r, uint64_t v, int size, bool rex)
 
 /* ---- memory access through segments + TLB ---- */
 /* Linear address of seg:off with limit/type checks (64-bit fast path). */
-static inline uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc)
+ALWAYS_INLINE uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, int acc)
 {
     if (likely(s->code64)) {
         uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
@@ -276,7 +282,7 @@ static inline uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, in
     return seg_linear_slow(s, seg, off, size, acc);
 }
 
-static inline uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
 {
     uint64_t vpn = la >> 12;
     TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
@@ -287,7 +293,7 @@ static inline uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
     return NULL;
 }
 
-static inline uint64_t load_host(const uint8_t *p, int size)
+ALWAYS_INLINE uint64_t load_host(const uint8_t *p, int size)
 {
     switch (size) {
     case 1: return *p;
@@ -297,7 +303,7 @@ static inline uint64_t load_host(const uint8_t *p, int size)
     }
 }
 
-static inline void store_host(uint8_t *p, uint64_t v, int size)
+ALWAYS_INLINE void store_host(uint8_t *p, uint64_t v, int size)
 {
     switch (size) {
     case 1: *p = v; break;
@@ -307,7 +313,7 @@ static inline void store_host(uint8_t *p, uint64_t v, int size)
     }
 }
 
-static inline uint64_t lin_ld(Interp *s, uint64_t la, int size)
+ALWAYS_INLINE uint64_t lin_ld(Interp *s, uint64_t la, int size)
 {
     uint8_t *p = tlb_hit(s, la, size, ACC_R);
     if (likely(p)) {
@@ -316,7 +322,7 @@ static inline uint64_t lin_ld(Interp *s, uint64_t la, int size)
     return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
 }
 
-static inline void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
+ALWAYS_INLINE void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
 {
     uint8_t *p = tlb_hit(s, la, size, ACC_W);
     if (likely(p)) {
@@ -326,12 +332,12 @@ static inline void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
     mem_write_slow(s, la, v, size, s->cpl == 3);
 }
 
-static inline uint64_t ld(Interp *s, int seg, uint64_t off, int size)
+ALWAYS_INLINE uint64_t ld(Interp *s, int seg, uint64_t off, int size)
 {
     return lin_ld(s, seg_linear(s, seg, off, size, ACC_R), size);
 }
 
-static inline void st(Interp *s, int seg, uint64_t off, uint64_t v, int size)
+ALWAYS_INLINE void st(Interp *s, int seg, uint64_t off, uint64_t v, int size)
 {
     lin_st(s, seg_linear(s, seg, off, size, ACC_W), v, size);
 }
@@ -353,7 +359,7 @@ static inline uint64_t addr_mask(int asz)
     return asz == 8 ? ~0ull : asz == 4 ? 0xffffffffull : 0xffffull;
 }
 
-static inline uint64_t insn_ea(Interp *s, const Insn *i)
+ALWAYS_INLINE uint64_t insn_ea(Interp *s, const Insn *i)
 {
     uint64_t a = (uint64_t)(int64_t)i->disp;
     if (i->flags & IF_RIPREL) {
@@ -376,7 +382,7 @@ typedef struct MemRef {
     int size;
 } MemRef;
 
-static inline uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
+ALWAYS_INLINE uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
 {
     uint64_t la = seg_linear(s, i->seg, insn_ea(s, i), size, ACC_W);
     r->la = la;
@@ -389,7 +395,7 @@ static inline uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
     return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
 }
 
-static inline void rmw_st(Interp *s, MemRef *r, uint64_t v)
+ALWAYS_INLINE void rmw_st(Interp *s, MemRef *r, uint64_t v)
 {
     if (likely(r->host)) {
         store_host(r->host, v, r->size);
@@ -399,7 +405,7 @@ static inline void rmw_st(Interp *s, MemRef *r, uint64_t v)
 }
 
 /* Generic E operand access. */
-static inline uint64_t e_ld(Interp *s, const Insn *i, int size)
+ALWAYS_INLINE uint64_t e_ld(Interp *s, const Insn *i, int size)
 {
     if (i->flags & IF_MEM) {
         return ld(s, i->seg, insn_ea(s, i), size);
@@ -407,7 +413,7 @@ static inline uint64_t e_ld(Interp *s, const Insn *i, int size)
     return get_reg(s, i->rm, size, i->flags & IF_REX);
 }
 
-static inline void e_st(Interp *s, const Insn *i, uint64_t v, int size)
+ALWAYS_INLINE void e_st(Interp *s, const Insn *i, uint64_t v, int size)
 {
     if (i->flags & IF_MEM) {
         st(s, i->seg, insn_ea(s, i), v, size);

@@ -249,14 +249,197 @@ void do_ltr(Interp *s, uint16_t sel)
     load_sys_desc(s, sel, 9, &env->tr, true);
 }
 
-void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err)
+/* Load a segment register during a task switch (no privilege checks beyond
+ * presence and type; the new task's CPL is its CS RPL). */
+static void ts_load_seg(Interp *s, int seg, uint16_t sel, bool vm)
 {
-    /* Hardware task switching is not implemented (Linux does not use it
-     * except for the i386 double-fault task). */
-    (void)reason;
-    (void)has_err;
-    (void)err;
-    RAISE_GP(s, sel & ~3u);
+    CPUX86State *env = s->env;
+    SegmentCache *sc = &env->segs[seg];
+    if (vm) {
+        sc->selector = sel;
+        sc->base = (uint64_t)sel << 4;
+        sc->limit = 0xffff;
+        sc->flags = DESC_P_MASK | DESC_S_MASK | (3u << DESC_DPL_SHIFT) | (2u << 8) |
+                    DESC_A_MASK | (seg == R_CS ? DESC_CS_MASK : 0);
+        return;
+    }
+    if ((sel & ~3u) == 0) {
+        if (seg == R_CS || seg == R_SS) {
+            raise_exception(s, EXCP0A_TSS, 0);
+        }
+        sc->selector = sel;
+        sc->base = 0;
+        sc->limit = 0;
+        sc->flags = 0;
+        return;
+    }
+    uint32_t lo, hi;
+    if (!load_desc(s, sel, &lo, &hi) || !(hi & DESC_S_MASK)) {
+        raise_exception(s, EXCP0A_TSS, sel & ~3u);
+    }
+    if (!(hi & DESC_P_MASK)) {
+        raise_exception(s, seg == R_SS ? EXCP0C_STACK : EXCP0B_NOSEG, sel & ~3u);
+    }
+    set_seg_from_desc(sc, sel, lo, hi | DESC_A_MASK);
+}
+
+void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err,
+                 uint64_t save_eip)
+{
+    CPUX86State *env = s->env;
+    uint32_t lo, hi;
+
+    if (s->lma) {
+        RAISE_GP(s, sel & ~3u);   /* no task switches in IA-32e mode */
+    }
+    if ((sel & 4) || !load_desc(s, sel, &lo, &hi)) {
+        RAISE_GP(s, sel & ~3u);
+    }
+    int type = (hi >> 8) & 15;
+    if (!(hi & DESC_S_MASK) && type == 5) {
+        /* task gate: privilege check for JMP/CALL, then the TSS it names */
+        int gdpl = (hi >> DESC_DPL_SHIFT) & 3;
+        if (reason != TS_INT && reason != TS_IRET && (gdpl < s->cpl || gdpl < (sel & 3))) {
+            RAISE_GP(s, sel & ~3u);
+        }
+        if (!(hi & DESC_P_MASK)) {
+            raise_exception(s, EXCP0B_NOSEG, sel & ~3u);
+        }
+        sel = lo >> 16;
+        if ((sel & 4) || !load_desc(s, sel, &lo, &hi)) {
+            raise_exception(s, EXCP0A_TSS, sel & ~3u);
+        }
+        type = (hi >> 8) & 15;
+    }
+    bool busy = type == 3 || type == 11;
+    if ((hi & DESC_S_MASK) || (type & 7) != 1 + (busy ? 2 : 0) ||
+        (reason == TS_IRET) != busy) {
+        RAISE_GP(s, sel & ~3u);
+    }
+    if (!(hi & DESC_P_MASK)) {
+        raise_exception(s, EXCP0B_NOSEG, sel & ~3u);
+    }
+    bool t32 = type & 8;
+    uint64_t nbase = desc_base(lo, hi);
+    uint32_t nlimit = desc_limit(lo, hi);
+    if (nlimit < (t32 ? 0x67u : 0x2bu)) {
+        raise_exception(s, EXCP0A_TSS, sel & ~3u);
+    }
+
+    /* read the whole new state first (faults leave the old task intact) */
+    uint32_t n_eip, n_fl, n_regs[8], n_cr3 = 0;
+    uint16_t n_seg[6], n_ldt, n_link = 0;
+    (void)n_link;
+    if (t32) {
+        n_cr3 = sys_ld(s, nbase + 0x1c, 4);
+        n_eip = sys_ld(s, nbase + 0x20, 4);
+        n_fl = sys_ld(s, nbase + 0x24, 4);
+        for (int k = 0; k < 8; k++) {
+            n_regs[k] = sys_ld(s, nbase + 0x28 + 4 * k, 4);
+        }
+        for (int k = 0; k < 6; k++) {
+            n_seg[k] = sys_ld(s, nbase + 0x48 + 4 * k, 2);
+        }
+        n_ldt = sys_ld(s, nbase + 0x60, 2);
+    } else {
+        n_eip = sys_ld(s, nbase + 0x0e, 2);
+        n_fl = sys_ld(s, nbase + 0x10, 2);
+        for (int k = 0; k < 8; k++) {
+            n_regs[k] = sys_ld(s, nbase + 0x12 + 2 * k, 2);
+        }
+        for (int k = 0; k < 4; k++) {
+            n_seg[k] = sys_ld(s, nbase + 0x22 + 2 * k, 2);
+        }
+        n_seg[R_FS] = n_seg[R_GS] = 0;
+        n_ldt = sys_ld(s, nbase + 0x2a, 2);
+    }
+
+    /* save the old task */
+    uint64_t obase = env->tr.base;
+    bool o32 = ((env->tr.flags >> 8) & 8) != 0;
+    uint64_t ofl = interp_get_eflags(s);
+    if (reason == TS_JMP || reason == TS_IRET) {
+        ofl &= ~(uint64_t)NT_MASK;
+    }
+    if (o32) {
+        sys_st(s, obase + 0x20, (uint32_t)save_eip, 4);
+        sys_st(s, obase + 0x24, (uint32_t)ofl, 4);
+        for (int k = 0; k < 8; k++) {
+            sys_st(s, obase + 0x28 + 4 * k, (uint32_t)env->regs[k], 4);
+        }
+        for (int k = 0; k < 6; k++) {
+            sys_st(s, obase + 0x48 + 4 * k, env->segs[k].selector, 2);
+        }
+    } else {
+        sys_st(s, obase + 0x0e, save_eip & 0xffff, 2);
+        sys_st(s, obase + 0x10, ofl & 0xffff, 2);
+        for (int k = 0; k < 8; k++) {
+            sys_st(s, obase + 0x12 + 2 * k, env->regs[k] & 0xffff, 2);
+        }
+        for (int k = 0; k < 4; k++) {
+            sys_st(s, obase + 0x22 + 2 * k, env->segs[k].selector, 2);
+        }
+    }
+    uint64_t gdt = env->gdt.base;
+    if (reason == TS_JMP || reason == TS_IRET) {
+        /* old TSS no longer busy */
+        uint32_t ohi = sys_ld(s, gdt + (env->tr.selector & ~7u) + 4, 4);
+        sys_st(s, gdt + (env->tr.selector & ~7u) + 4, ohi & ~(2u << 8), 4);
+    }
+    if (reason == TS_CALL || reason == TS_INT) {
+        sys_st(s, nbase, env->tr.selector, 2);   /* back link */
+        n_fl |= NT_MASK;
+    }
+    if (reason != TS_IRET) {
+        hi |= 2u << 8;
+        sys_st(s, gdt + (sel & ~7u) + 4, hi, 4);
+    }
+
+    /* switch */
+    set_seg_from_desc(&env->tr, sel, lo, hi);
+    env->cr[0] |= CR0_TS;
+    if (t32 && (env->cr[0] & CR0_PG) && n_cr3 != env->cr[3]) {
+        env->cr[3] = n_cr3;
+        tlb_flush(s, false);
+    }
+    for (int k = 0; k < 8; k++) {
+        env->regs[k] = t32 ? n_regs[k] : (env->regs[k] & ~0xffffull) | n_regs[k];
+    }
+    lf_set(s, n_fl & (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O));
+    env->eflags = (t32 ? n_fl : (env->eflags & ~0xffffull) | n_fl) | 2;
+    env->rip = n_eip;
+    bool vm = t32 && (n_fl & VM_MASK);
+    /* LDT first: segment selectors may refer to it */
+    if ((n_ldt & ~3u) == 0) {
+        env->ldt.selector = n_ldt;
+        env->ldt.base = 0;
+        env->ldt.limit = 0;
+        env->ldt.flags = 0;
+    } else {
+        uint32_t llo, lhi;
+        if ((n_ldt & 4) || !load_desc(s, n_ldt & ~4u, &llo, &lhi) ||
+            ((lhi >> 8) & 0x1f) != 2) {
+            raise_exception(s, EXCP0A_TSS, n_ldt & ~3u);
+        }
+        set_seg_from_desc(&env->ldt, n_ldt, llo, lhi);
+    }
+    /* CS and SS define the new CPL */
+    ts_load_seg(s, R_CS, n_seg[R_CS], vm);
+    ts_load_seg(s, R_SS, n_seg[R_SS], vm);
+    interp_update_mode(s);
+    for (int k = 0; k < 6; k++) {
+        if (k != R_CS && k != R_SS) {
+            ts_load_seg(s, k, n_seg[k], vm);
+        }
+    }
+    interp_update_mode(s);
+    if (has_err) {
+        if (s->stack_size == 4) {
+            push(s, err, t32 ? 4 : 2);
+        } else {
+            push(s, err & 0xffff, 2);
+        }
+    }
 }
 
 void interp_update_mode(Interp *s)

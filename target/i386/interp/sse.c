@@ -868,11 +868,33 @@ FAM1(CVTSI2F, h_cvtsi2f);
 /* 2C/2D: cvtt/cvt ss/sd -> si (F3/F2) */
 static HANDLER(h_cvtf2si)
 {
-    sse_check(s);
-    if (i->pfx < 2) {
-        RAISE_UD(s);
-    }
     bool trunc = i->op == 0x2c;
+    if (i->pfx < 2) {
+        /* cvt(t)ps2pi / cvt(t)pd2pi: two values into an MMX register */
+        sse_check(s);
+        mmx_enter(s);
+        V a, r;
+        src_get(s, i, true, &a, i->pfx ? 16 : 8, i->pfx == 1);
+        if (!i->pfx) {
+            a.q[1] = 0;     /* only the low two singles are converted */
+        }
+        fp_begin(s);
+        __m128i v;
+        if (i->pfx) {
+            __m128d x;
+            memcpy(&x, &a, 16);
+            v = trunc ? _mm_cvttpd_epi32(x) : _mm_cvtpd_epi32(x);
+        } else {
+            __m128 x;
+            memcpy(&x, &a, 16);
+            v = trunc ? _mm_cvttps_epi32(x) : _mm_cvtps_epi32(x);
+        }
+        fp_end(s);
+        memcpy(&r, &v, 16);
+        vreg_put(s, i->reg & 7, false, &r);
+        return;
+    }
+    sse_check(s);
     bool dbl = i->pfx == 3;
     V a;
     src_get(s, i, true, &a, dbl ? 8 : 4, false);

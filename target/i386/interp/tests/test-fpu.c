@@ -144,6 +144,8 @@ static const FCase fcases[] = {
     { "0f 6e c1", true }, { "0f 62 c1", true }, { "0f 71 d0 03", true },
     { "0f 74 c1", true }, { "0f d7 c1", true }, { "0f 70 c1 1b", true },
     { "0f 7f 06", true }, { "0f 6f 06", true }, { "0f 77", false },
+    { "0f 2d c1", true }, { "0f 2c c1", true }, { "66 0f 2d c1", true }, { "66 0f 2c c1", true },
+    { "0f 2a c1", true }, { "66 0f 2a c1", true },
 };
 
 static int parse_hex(const char *hex, uint8_t *out)

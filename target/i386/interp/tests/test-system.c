@@ -555,6 +555,114 @@ static void test_call_gate(void)
     tcpu_free(t);
 }
 
+/* virtual-8086 mode: enter with IRETD, INT n goes to the protected-mode
+ * handler with the vm86 segment registers pushed */
+GUEST(g_vm86_enter, ".code32",
+      "pushl $0x11\n pushl $0x22\n pushl $0x33\n pushl $0x44\n"   /* gs fs ds es */
+      "pushl $0x0\n pushl $0x7000\n pushl $0x23002\n"               /* ss esp eflags */
+      "pushl $0x1000\n pushl $0x0\n iretl\n")
+GUEST(g_vm86_code, ".code16", "mov $0x1234, %ax\n mov %ds, %bx\n int $0x10\n")
+
+static void test_vm86(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_prot_mode(t, false);
+    memcpy(tram + 0x10000, g_vm86_code, g_vm86_code_end - g_vm86_code);
+    LOAD(t, T_CODE, g_vm86_enter);
+    g_assert_cmpint(tcpu_run(t, 100), ==, EXCP_HLT);
+    g_assert_cmpint(tcpu_halted_vector(t), ==, 0x10);
+    g_assert_cmphex(t->env->regs[R_EAX] & 0xffff, ==, 0x1234);
+    g_assert_cmphex(t->env->regs[R_EBX] & 0xffff, ==, 0x33);
+    uint32_t sp = t->env->regs[R_ESP];
+    g_assert_cmphex(get32(sp), ==, 7);                  /* IP after int */
+    g_assert_cmphex(get32(sp + 4), ==, 0x1000);         /* CS */
+    g_assert_true(get32(sp + 8) & VM_MASK);
+    g_assert_cmphex(get32(sp + 12), ==, 0x7000);        /* ESP */
+    g_assert_cmphex(get32(sp + 16), ==, 0);             /* SS */
+    g_assert_cmphex(get32(sp + 20), ==, 0x44);          /* ES */
+    g_assert_cmphex(get32(sp + 24), ==, 0x33);          /* DS */
+    g_assert_cmphex(get32(sp + 28), ==, 0x22);          /* FS */
+    g_assert_cmphex(get32(sp + 32), ==, 0x11);          /* GS */
+    g_assert_cmphex(sp, ==, T_STACK - 36);
+    g_assert_false(t->env->eflags & VM_MASK);
+    g_assert_cmpint(t->env->segs[R_DS].selector, ==, 0);
+    tcpu_free(t);
+}
+
+/* SeaBIOS-style transitions: 32-bit flat -> 16-bit protected -> real mode
+ * (keeping 4 GB "big real" data limits) -> back to 32-bit */
+GUEST(g_pm_rm, ".code32",
+      "ljmpl $0x50, $(p16 - g_pm_rm + 0x8000)\n"
+      ".code16\n"
+      "p16: mov %cr0, %eax\n and $0xfffffffe, %eax\n mov %eax, %cr0\n"
+      "ljmpw $0x0, $(rm - g_pm_rm + 0x8000)\n"
+      "rm: xor %ax, %ax\n mov %ax, %ss\n mov $0x7000, %sp\n"
+      /* big real: DS still has a 4 GB limit from protected mode */
+      "movl $0x200000, %esi\n addr32 movl (%esi), %ebx\n"
+      "pushw $0x5678\n popw %cx\n"
+      "mov %cr0, %eax\n or $1, %eax\n mov %eax, %cr0\n"
+      "ljmpl $0x18, $(back - g_pm_rm + 0x8000)\n"
+      ".code32\n"
+      "back: mov $0x10, %ax\n mov %ax, %ss\n mov $0x90000, %esp\n hlt\n")
+
+static void test_pm_rm(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_prot_mode(t, false);
+    put32(0x200000, 0xfeedf00d);
+    LOAD(t, 0x8000, g_pm_rm);
+    g_assert_cmpint(tcpu_run(t, 1000), ==, EXCP_HLT);
+    g_assert_cmpint(tcpu_halted_vector(t), ==, -1);
+    g_assert_cmphex(t->env->regs[R_EBX], ==, 0xfeedf00d);
+    g_assert_cmphex(t->env->regs[R_ECX] & 0xffff, ==, 0x5678);
+    g_assert_true(t->env->cr[0] & CR0_PE);
+    g_assert_cmpint(t->env->segs[R_CS].selector, ==, SEL_CODE32);
+    tcpu_free(t);
+}
+
+/* hardware task switch: INT n through a task gate, IRET back via NT */
+GUEST(g_task_main, ".code32", "mov $0x5555, %eax\n int $0x40\n hlt\n")
+GUEST(g_task_handler, ".code32", "mov $0x99, %ebx\n iret\n")
+
+static void test_task_switch(void)
+{
+    test_machine_init();
+    TestCPU *t = tcpu_new();
+    tcpu_prot_mode(t, false);
+    /* TSS1 (current) busy; TSS2 at 0x6000, selector 0x38 */
+    put64(T_GDT + 0x40, get64(T_GDT + 0x40) | (2ull << 40));
+    uint64_t tss2 = (0x67 & 0xffff) | ((uint64_t)0x6000 << 16) | (0x89ull << 40);
+    put64(T_GDT + 0x38, tss2);
+    memset(tram + 0x6000, 0, 0x68);
+    put32(0x6000 + 0x20, 0x7000);            /* EIP */
+    put32(0x6000 + 0x24, 0x2);               /* EFLAGS */
+    put32(0x6000 + 0x28, 0x1111);            /* EAX */
+    put32(0x6000 + 0x38, 0x6800);            /* ESP */
+    put32(0x6000 + 0x48, SEL_DATA);          /* ES */
+    put32(0x6000 + 0x4c, SEL_CODE32);        /* CS */
+    put32(0x6000 + 0x50, SEL_DATA);          /* SS */
+    put32(0x6000 + 0x54, SEL_DATA);          /* DS */
+    memcpy(tram + 0x7000, g_task_handler, g_task_handler_end - g_task_handler);
+    /* IDT 0x40: task gate, DPL 3 */
+    put64(T_IDT + 8 * 0x40, ((uint64_t)0x38 << 16) | (0xe500ull << 32));
+    LOAD(t, T_CODE, g_task_main);
+    g_assert_cmpint(tcpu_run(t, 100), ==, EXCP_HLT);
+    g_assert_cmpint(tcpu_halted_vector(t), ==, -1);
+    g_assert_cmphex(t->env->rip, ==, T_CODE + 8);
+    g_assert_cmphex(t->env->regs[R_EAX], ==, 0x5555);
+    g_assert_cmphex(get32(0x6000 + 0x34), ==, 0x99);      /* task 2's EBX */
+    g_assert_cmphex(get32(0x6000), ==, SEL_TSS);           /* back link */
+    g_assert_cmpint(t->env->tr.selector, ==, SEL_TSS);
+    g_assert_true(t->env->cr[0] & CR0_TS);
+    g_assert_false(t->env->eflags & NT_MASK);
+    /* task 2 is available again, task 1 still busy */
+    g_assert_cmphex((get64(T_GDT + 0x38) >> 40) & 0xf, ==, 9);
+    g_assert_cmphex((get64(T_GDT + 0x40) >> 40) & 0xf, ==, 11);
+    tcpu_free(t);
+}
+
 /* INIT then SIPI starts the CPU in real mode at vector * 4096 */
 GUEST(g_sipi, ".code16", "mov $0x41, %al\n out %al, $0xe9\n hlt\n")
 
@@ -573,6 +681,14 @@ static void test_init_sipi(void)
     g_assert_cmpint(interp_exec(t->it, 100), ==, EXCP_HLT);
     g_assert_cmpstr(port_log->str, ==, "A");
     g_assert_cmphex(t->env->segs[R_CS].base, ==, 0x8000);
+
+    /* INIT and SIPI pending together: the vector survives the reset */
+    tcpu_long_mode(t);
+    LOAD(t, T_CODE, g_sti);
+    t->env->sipi_vector = 0x08;
+    atomic_store(&t->cpu->interrupt_request, CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI);
+    g_assert_cmpint(tcpu_run(t, 100), ==, EXCP_HLT);
+    g_assert_cmpstr(port_log->str, ==, "AA");
     tcpu_free(t);
 }
 
@@ -619,6 +735,9 @@ int main(int argc, char **argv)
     g_test_add_func("/interp/decode/smc", test_smc);
     g_test_add_func("/interp/mode/call-gate", test_call_gate);
     g_test_add_func("/interp/excp/init-sipi", test_init_sipi);
+    g_test_add_func("/interp/mode/vm86", test_vm86);
+    g_test_add_func("/interp/mode/task-switch", test_task_switch);
+    g_test_add_func("/interp/mode/prot-real", test_pm_rm);
     g_test_add_func("/interp/perf/loop", test_perf);
     return g_test_run();
 }
