@@ -27,6 +27,7 @@ void serial_hds_isa_init(Chardev **hds, int n);
 void rtc_set_memory(DeviceState *rtc, int addr, uint8_t val);
 bool userspace_irqchip_init(Error **errp);
 bool apic_cpu_init(CPUState *cpu, Error **errp);
+void i8042_set_a20_line(DeviceState *dev, IrqLine a20);
 
 #define BIOS_SEARCH_DIRS "/usr/share/seabios", "/usr/share/qemu", "/usr/lib/ipxe/qemu"
 #define HT_HOLE_START 0xfd00000000ull    /* AMD HyperTransport range below 1 TiB */
@@ -185,6 +186,12 @@ static bool pc_bios_init(Machine *m, Error **errp)
     return true;
 }
 
+/* The keyboard controller's output port drives the A20 gate. */
+static void pc_a20_changed(void *opaque, int n, int level)
+{
+    x86_set_a20(level);
+}
+
 static DeviceState *create_onboard(const char *driver, Error **errp)
 {
     DeviceState *dev = dev_new(driver, errp);
@@ -251,7 +258,7 @@ static void pc_fw_cfg_init(Machine *m)
         fw_cfg_add_bytes(fw, FW_CFG_UUID, g_malloc0(16), 16);
     }
     uint64_t *fail_wait = g_new(uint64_t, 1);
-    *fail_wait = 0;
+    *fail_wait = 0xffffffffu;         /* -1: no automatic reboot (QEMU default) */
     fw_cfg_add_file(fw, "etc/boot-fail-wait", fail_wait, 4);
     fw_cfg_add_file(fw, "bootorder", g_strdup(""), 0);
 }
@@ -319,9 +326,13 @@ bool pc_init(Machine *m, Error **errp)
     if (userspace_irqchip && !create_onboard("isa-pit", errp)) {
         return false;
     }
-    if (!create_onboard("isa-pcspk", errp) || !create_onboard("i8042", errp)) {
+    DeviceState *kbd;
+    if (!create_onboard("isa-pcspk", errp) || !(kbd = create_onboard("i8042", errp))) {
         return false;
     }
+    IrqLine a20;
+    irq_connect(&a20, pc_a20_changed, NULL, 0);
+    i8042_set_a20_line(kbd, a20);
     if (m->hpet && !create_onboard("hpet", errp)) {
         return false;
     }

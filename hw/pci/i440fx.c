@@ -60,20 +60,41 @@ static void i440fx_config_write(PCIDevice *d, uint32_t addr, uint32_t val, int l
     }
 }
 
+/* 0xcf8-0xcfb: a dword access is CONFIG_ADDRESS; a byte access at 0xcf9
+ * is the PIIX3 reset control register (the chipset decodes it that way). */
+static const MemoryRegionOps *rcr_ops;
+static void *rcr_opaque;
+
+void i440fx_set_rcr_handler(const MemoryRegionOps *ops, void *opaque)
+{
+    rcr_ops = ops;
+    rcr_opaque = opaque;
+}
+
 static uint64_t cf8_read(void *opaque, uint64_t off, unsigned size)
 {
     I440FXState *s = opaque;
-    return s->config_addr;
+    if (size == 4) {
+        return s->config_addr;
+    }
+    if (off == 1 && size == 1 && rcr_ops) {
+        return rcr_ops->read(rcr_opaque, 0, 1);
+    }
+    return ~0ull >> (64 - size * 8);
 }
 
 static void cf8_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
 {
     I440FXState *s = opaque;
-    s->config_addr = val;
+    if (size == 4) {
+        s->config_addr = val;
+    } else if (off == 1 && size == 1 && rcr_ops) {
+        rcr_ops->write(rcr_opaque, 0, val, 1);
+    }
 }
 
 static const MemoryRegionOps cf8_ops = {
-    .read = cf8_read, .write = cf8_write, .min_access = 4, .max_access = 4,
+    .read = cf8_read, .write = cf8_write, .min_access = 1, .max_access = 4,
 };
 
 static uint64_t cfc_read(void *opaque, uint64_t off, unsigned size)

@@ -81,6 +81,10 @@ void pci_config_set_ids(PCIDevice *d, uint16_t vendor, uint16_t device, uint16_t
     pci_set_word(d->config + PCI_CLASS_DEVICE, class_code);
     d->config[PCI_REVISION_ID] = revision;
     d->config[PCI_CLASS_PROG] = prog_if;
+    /* QEMU's default subsystem IDs (Red Hat, QEMU); SeaBIOS detects
+     * QEMU by them on the host bridge */
+    pci_set_word(d->config + PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    pci_set_word(d->config + PCI_SUBSYSTEM_ID, 0x1100);
     /* COMMAND: IO, MEM, MASTER, SERR, INTX_DISABLE writable */
     pci_set_word(d->wmask + PCI_COMMAND, 0x0547);
     d->w1cmask[PCI_STATUS + 1] = 0xf9;          /* error bits are write-1-to-clear */

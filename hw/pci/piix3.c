@@ -20,7 +20,7 @@ typedef struct PIIX3State {
     int isa_level[16];           /* what we drive on each ISA IRQ */
     uint8_t port92;
     uint8_t rcr;
-    MemoryRegion port92_io, rcr_io;
+    MemoryRegion port92_io;
 } PIIX3State;
 
 static PIIX3State *piix3;
@@ -156,9 +156,8 @@ static bool piix3_realize(DeviceState *dev, Error **errp)
     }
     d->config_write = piix3_config_write;
     mr_init_io(&s->port92_io, "port92", &port92_ops, s, 1);
-    mr_init_io(&s->rcr_io, "piix3-reset-control", &rcr_ops, s, 1);
     mr_add_subregion(system_io, 0x92, &s->port92_io, 0);
-    mr_add_subregion(system_io, 0xcf9, &s->rcr_io, 0);
+    i440fx_set_rcr_handler(&rcr_ops, s);     /* 0xcf9 is decoded by the host bridge */
     piix3 = s;
     pci_bus_set_irq_router(piix3_route_irq);
     piix3_reset(dev);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
 
 /* General purpose register indices (encoding order). */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI,
@@ -254,13 +255,13 @@ typedef struct X86CPUConfig {
 
 /* Model parsing, CPUID and reset (cpu.c). cpu_x86_has_feature takes a bit
  * MASK within the feature word, e.g. (1u << 9) for SSSE3 in FEAT_1_ECX. */
-struct Error;
-bool x86_cpu_parse(const char *str, X86CPUConfig *out, struct Error **errp);
+typedef struct Error Error;
+bool x86_cpu_parse(const char *str, X86CPUConfig *out, Error **errp);
 void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
                    uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
 bool cpu_x86_has_feature(CPUX86State *env, FeatureWord w, uint32_t bit);
 void x86_cpu_reset(CPUX86State *env);
-void x86_cpu_list(struct _GString *out);
+void x86_cpu_list(GString *out);
 
 /* Register dump in QEMU's `info registers` layout (monitor.c). */
 #define X86_DUMP_FPU  1          /* FCW/FPR/XMM lines (info registers) */

@@ -14,6 +14,8 @@ PCIDevice *i440fx_create(Bus *bus, MemoryRegion *ram, MemoryRegion *pci_space, E
 PCIDevice *piix3_create(Bus *bus, Error **errp);
 /* Direct boot: program PIRQA-D the way SeaBIOS does (10, 10, 11, 11). */
 void piix3_set_default_pirqs(PCIDevice *piix3);
+/* The host bridge decodes byte accesses to 0xcf9 (PIIX3 reset control). */
+void i440fx_set_rcr_handler(const MemoryRegionOps *ops, void *opaque);
 /* A20 gate changes (port 0x92, i8042) reach the CPUs through here. */
 void x86_set_a20(bool enabled);
 
