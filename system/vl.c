@@ -896,11 +896,3 @@ int main(int argc, char **argv)
     fflush(stderr);
     _exit(status);
 }
-
-/* INTEGRATION-TEMP: until monitor/ is linked */
-__attribute__((weak)) bool monitor_init_opts(KVDict *opts, Error **errp)
-{
-    (void)opts;
-    (void)errp;
-    return true;
-}
