@@ -248,10 +248,10 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt,
         fmt = drvname;
     }
     KVDict *fopts = opts_sub(opts, "file");
-    const char *fname = filename;
-    if (fopts && kv_peek(fopts, "filename")) {
-        fname = kv_get(fopts, "filename");
-    }
+    /* a copy: fopts is freed before the name is used for the node */
+    g_autofree char *fname_copy = g_strdup(fopts && kv_peek(fopts, "filename")
+                                           ? kv_get(fopts, "filename") : filename);
+    const char *fname = fname_copy;
     if (!fname) {
         error_setg(errp, "A block device must be specified for \"file\"");
         kv_free(fopts);

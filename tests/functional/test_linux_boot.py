@@ -27,11 +27,30 @@ def build_demo():
                        check=True, stdout=subprocess.DEVNULL)
 
 
-def boot(extra, cmd):
+def build_workload_initrd():
+    """The demo initramfs plus /workload (tests/guest/workload.c, static),
+    appended as a second cpio archive, and the program's native output."""
+    src = os.path.join(HERE, "..", "guest", "workload.c")
+    exe = os.path.join(DEMO, "workload")
+    subprocess.run(["cc", "-O2", "-static", "-o", exe, src, "-lm"], check=True)
+    native = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    stage = os.path.join(DEMO, "workload-root")
+    os.makedirs(stage, exist_ok=True)
+    subprocess.run(["cp", exe, os.path.join(stage, "workload")], check=True)
+    extra = subprocess.run("find workload | cpio -o -H newc --quiet | gzip -9", shell=True, cwd=stage,
+                           capture_output=True, check=True).stdout
+    out = os.path.join(DEMO, "initramfs-workload.cpio.gz")
+    with open(os.path.join(DEMO, "initramfs.cpio.gz"), "rb") as f, open(out, "wb") as o:
+        o.write(f.read())
+        o.write(extra)
+    return out, native
+
+
+def boot(extra, cmd, initrd=None):
     """Boot; return (exit status, [(host time, line)])."""
     args = [KEMU, "-accel", "tcg", "-m", "512", "-display", "none", "-nodefaults",
             "-serial", "stdio", "-kernel", os.path.join(DEMO, "vmlinuz"),
-            "-initrd", os.path.join(DEMO, "initramfs.cpio.gz"),
+            "-initrd", initrd or os.path.join(DEMO, "initramfs.cpio.gz"),
             "-append", f'console=ttyS0 kemu.test=1 kemu.cmd="{cmd}"'] + extra
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
@@ -92,9 +111,10 @@ def main():
         return 1
     build_demo()
     r = Results()
-    cmd = "echo SLEEP-START; sleep 1; echo SLEEP-END; cat /proc/interrupts"
+    initrd, native = build_workload_initrd()
+    cmd = "echo SLEEP-START; sleep 1; echo SLEEP-END; cat /proc/interrupts; /workload"
     t0 = time.monotonic()
-    rc, lines = boot([], cmd)
+    rc, lines = boot([], cmd, initrd)
     out = text(lines)
     r.check("boot reaches userspace", "KEMU-DEMO: userspace reached" in out, out[-600:])
     r.check("init commands run", "KEMU-DEMO: done" in out, out[-600:])
@@ -109,6 +129,9 @@ def main():
     serial = interrupt_count(out, r"ttyS0")
     r.check(f"/proc/interrupts counts timer ({timer}) and serial ({serial}) interrupts",
             timer > 0 and serial > 0, out[-1500:])
+    guest = re.search(r"WORKLOAD-BEGIN\n.*?WORKLOAD-END\n", out + "\n", re.S)
+    r.check("static glibc workload prints exactly what it prints natively",
+            guest is not None and guest.group(0) == native, f"guest:\n{guest.group(0) if guest else out[-800:]}\nnative:\n{native}")
     print(f"# single-CPU boot took {time.monotonic() - t0:.1f} s")
 
     rc, lines = boot(["-smp", "2"], "grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online")
