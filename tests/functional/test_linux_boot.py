@@ -92,7 +92,7 @@ class Results:
 def interrupt_count(out, name_re):
     """Sum of the per-CPU counts of the /proc/interrupts line matching
     name_re, looking only after the SLEEP-END marker."""
-    table = out.split("SLEEP-END", 1)[-1]
+    table = out.rsplit("SLEEP-END", 1)[-1]
     for line in table.splitlines():
         if ":" not in line or not re.search(name_re, line):
             continue
