@@ -216,48 +216,33 @@ static void choose_accel(Config *c, Machine *m)
     if (c->accels->len) {
         g_ptr_array_add(c->accels, NULL);
         names = g_strdupv((char **)c->accels->pdata);
-    } else if (maccel) {
-        names = g_strsplit(maccel, ":", -1);
     } else {
-        names = g_strsplit("tcg", ":", -1);
+        names = g_strsplit(maccel ? maccel : "tcg", ":", -1);
     }
-    int count = g_strv_length(names);
     for (int i = 0; names[i]; i++) {
+        const char *next = names[i + 1];
         const AccelOps *ops = accel_find(names[i]);
-        if (!ops) {
-            if (c->accels->len) {
-                loc_set_option("-accel", names[i]);
-                error_report("invalid accelerator %s", names[i]);
-            } else {
-                error_report("invalid accelerator %s", names[i]);
-            }
-            if (i + 1 < count) {
-                continue;
-            }
-            exit(1);
-        }
         Error *err = NULL;
-        bool last = i + 1 == count;
-        /* a paravirtual KVM runs firmware and payloads but no stock kernel:
-         * with a fallback named, prefer the fallback */
-        if (!last && !strcmp(ops->name, "kvm") && ops->available(NULL) && kvm_is_paravirtual()) {
-            error_report("kvm is unusable (%s): falling back to %s", kvm_unusable_for_linux_reason(),
-                         names[i + 1]);
+        if (!ops) {
+            error_report("invalid accelerator %s", names[i]);
+        } else if (next && !strcmp(ops->name, "kvm") && ops->available(NULL) && kvm_is_paravirtual()) {
+            /* a paravirtual KVM runs firmware and payloads but no stock
+             * kernel: with a fallback named, prefer the fallback */
+            error_report("kvm is unusable (%s): falling back to %s", kvm_unusable_for_linux_reason(), next);
             continue;
-        }
-        current_accel = ops;
-        if (!ops->init(m, &err)) {
+        } else {
+            current_accel = ops;
+            if (ops->init(m, &err)) {
+                return;
+            }
             /* QEMU: "failed to initialize kvm: <strerror>", then kemu's hint */
+            current_accel = NULL;
             error_prepend(&err, "failed to initialize %s: ", ops->name);
             error_report_err(err);
-            if (last) {
-                exit(1);
-            }
-            error_report("falling back to %s", names[i + 1]);
-            current_accel = NULL;
-            continue;
         }
-        return;
+        if (next) {
+            error_report("falling back to %s", next);
+        }
     }
     exit(1);
 }
@@ -759,6 +744,7 @@ static void configure_machine(Config *c, Machine *m)
         }
     }
     static const char *const ignored_machine_props[] = {
+        "accel",             /* read by choose_accel() */
         "usb", "dump-guest-core", "mem-merge", "memory-backend", "vmport", "graphics",
         "suppress-vmdesc", "smm", "sata", "pit", "pic",
     };

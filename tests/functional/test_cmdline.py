@@ -156,6 +156,23 @@ def waits_then_sigterm(r, args, name):
             f"alive={alive} rc={p.returncode} stderr={err!r}")
 
 
+def kvm_tcg_fallback(r):
+    """-machine accel=kvm:tcg: a host whose KVM cannot run a stock kernel
+    (no /dev/kvm, or no VT-x/AMD-V) falls back to tcg with a reason."""
+    cpuinfo = open("/proc/cpuinfo").read()
+    hw_virt = re.search(r"\b(vmx|svm)\b", cpuinfo) is not None
+    kvm_ok = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    p = subprocess.Popen([KEMU, "-machine", "none,accel=kvm:tcg", "-S", "-display", "none"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    if hw_virt and kvm_ok:
+        r.check("accel=kvm:tcg uses KVM where it works", "falling back" not in err, err)
+    else:
+        r.check("accel=kvm:tcg falls back to tcg with a reason", "falling back to tcg" in err and p.returncode == 0, err)
+
+
 def main():
     if not os.path.exists(KEMU):
         print(f"kemu binary {KEMU} not found")
@@ -165,6 +182,7 @@ def main():
     error_cases(r)
     stdout_cases(r)
     version_and_listings(r)
+    kvm_tcg_fallback(r)
     waits_then_sigterm(r, ["-machine", "none", "-S", "-nodefaults", "-display", "none"], "-machine none -S waits, SIGTERM ends it")
     waits_then_sigterm(r, ["-machine", "pc", "-S", "-nodefaults", "-display", "none"], "-machine pc -S waits, SIGTERM ends it")
     print(f"{r.passed} passed, {r.failed} failed")

@@ -11,18 +11,7 @@
 
 bool cond_true(Interp *s, int cc)
 {
-    bool r;
-    switch (cc >> 1) {
-    case 0: r = lf_of(s); break;
-    case 1: r = lf_cf(s); break;
-    case 2: r = lf_zf(s); break;
-    case 3: r = lf_cf(s) || lf_zf(s); break;
-    case 4: r = lf_sf(s); break;
-    case 5: r = lf_pf(s); break;
-    case 6: r = lf_sf(s) != lf_of(s); break;
-    default: r = lf_zf(s) || (lf_sf(s) != lf_of(s)); break;
-    }
-    return r ^ (cc & 1);
+    return cc_test(s, cc);
 }
 
 /* ---- the eight classic ALU operations ---- */

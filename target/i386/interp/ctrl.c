@@ -18,13 +18,35 @@ static uint64_t cx_mask(const Insn *i)
 }
 
 /* ---- near branches ---- */
-static HANDLER(h_jcc)
+HANDLER(h_jcc)
 {
     if (cond_true(s, i->op & 15)) {
         jump_to(s, s->next_rip + i->imm, i->opsize);
     }
 }
 FAM1(JCC, h_jcc);
+
+/* Jcc specialised by condition (decode_one swaps these in for h_jcc); the
+ * 64-bit taken path needs only the canonical check. */
+#define JCC_CC(cc) \
+    static HANDLER(h_jcc_##cc) \
+    { \
+        if (cc_test(s, cc)) { \
+            uint64_t ip = s->next_rip + i->imm; \
+            if (likely(s->code64 && i->opsize == 8 && \
+                       (uint64_t)((int64_t)(ip << 16) >> 16) == ip)) { \
+                s->env->rip = ip; \
+            } else { \
+                jump_to(s, ip, i->opsize); \
+            } \
+        } \
+    }
+JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
+JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
+const InsnHandler jcc_by_cc[16] = {
+    h_jcc_0, h_jcc_1, h_jcc_2, h_jcc_3, h_jcc_4, h_jcc_5, h_jcc_6, h_jcc_7,
+    h_jcc_8, h_jcc_9, h_jcc_10, h_jcc_11, h_jcc_12, h_jcc_13, h_jcc_14, h_jcc_15,
+};
 
 static HANDLER(h_jmp_j)
 {

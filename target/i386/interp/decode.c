@@ -328,6 +328,9 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
     }
     int fi = ((in->flags & IF_MEM) ? 4 : 0) + sz_log2[osz];
     in->h = row->fam[fi];
+    if (in->h == h_jcc) {
+        in->h = jcc_by_cc[in->op & 15];
+    }
     return f.pos;
 }
 
@@ -343,6 +346,16 @@ int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out)
     }
     return n;
 }
+
+#define M8(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+const uint64_t dc_mask_lo[16] = {
+    M8(0), M8(1), M8(2), M8(3), M8(4), M8(5), M8(6), M8(7),
+    M8(8), M8(9), M8(10), M8(11), M8(12), M8(13), M8(14), M8(15),
+};
+const uint64_t dc_mask_hi[16] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, M8(1), M8(2), M8(3), M8(4), M8(5), M8(6), M8(7),
+};
+#undef M8
 
 /* Fetch up to 15 instruction bytes at linear address la. Only faults when a
  * byte that is really needed lies on an unmapped page. */

@@ -84,6 +84,24 @@ static inline uint32_t lf_get(Interp *s)
            (lf_zf(s) ? CC_Z : 0) | (lf_sf(s) ? CC_S : 0) | (lf_of(s) ? CC_O : 0);
 }
 
+/* Condition code cc (0..15, the low nibble of Jcc/SETcc/CMOVcc). With a
+ * constant cc this folds to a couple of bit operations. */
+ALWAYS_INLINE bool cc_test(Interp *s, int cc)
+{
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = lf_of(s); break;
+    case 1: r = lf_cf(s); break;
+    case 2: r = lf_zf(s); break;
+    case 3: r = lf_cf(s) || lf_zf(s); break;
+    case 4: r = lf_sf(s); break;
+    case 5: r = lf_pf(s); break;
+    case 6: r = lf_sf(s) != lf_of(s); break;
+    default: r = lf_zf(s) || (lf_sf(s) != lf_of(s)); break;
+    }
+    return r ^ (cc & 1);
+}
+
 /* Encode the six status flags of 'fl' into lazy state. */
 static inline void lf_set(Interp *s, uint32_t fl)
 {

@@ -76,7 +76,7 @@ typedef struct TLBEntry {
 } TLBEntry;
 
 /* Decode cache (direct-mapped by linear RIP, validated by raw bytes). */
-#define DC_BITS 12
+#define DC_BITS 15
 #define DC_SIZE (1u << DC_BITS)
 typedef struct DCEntry {
     uint64_t lip;          /* linear address of the instruction */
@@ -457,8 +457,11 @@ static inline uint64_t pop(Interp *s, int size)
     return v;
 }
 
+/* Byte masks for the raw-byte compare, indexed by instruction length. */
+extern const uint64_t dc_mask_lo[16], dc_mask_hi[16];
+
 /* The cached Insn at RIP. Hit path: one TLB lookup and a masked compare of
- * 16 code bytes with the bytes the entry was decoded from. */
+ * the code bytes with the bytes the entry was decoded from. */
 static inline const Insn *decode_fetch(Interp *s)
 {
     CPUX86State *env = s->env;
@@ -472,9 +475,8 @@ static inline const Insn *decode_fetch(Interp *s)
             uint64_t a, b;
             memcpy(&a, p, 8);
             memcpy(&b, p + 8, 8);
-            uint64_t m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
-            uint64_t m1 = len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
-            if (likely((((a ^ e->raw[0]) & m0) | ((b ^ e->raw[1]) & m1)) == 0 &&
+            if (likely((((a ^ e->raw[0]) & dc_mask_lo[len]) |
+                        ((b ^ e->raw[1]) & dc_mask_hi[len])) == 0 &&
                        (s->code64 || rip + len - 1 <= env->segs[R_CS].limit))) {
                 return &e->insn;
             }
@@ -497,5 +499,7 @@ void jump_to(Interp *s, uint64_t ip, int opsize);
 #define FAMRM(fam, fn) const InsnHandler F_##fam[8] = { fn##_r1, fn##_r2, fn##_r4, fn##_r8, \
                                                        fn##_m1, fn##_m2, fn##_m4, fn##_m8 }
 HANDLER(h_ud);
+HANDLER(h_jcc);
+extern const InsnHandler jcc_by_cc[16];
 
 #endif
