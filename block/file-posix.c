@@ -410,38 +410,31 @@ int file_posix_fd(BlockDriverState *bs)
     return s->fd;
 }
 
+/* Callbacks shared by regular files and host devices. */
+#define FILE_POSIX_COMMON_OPS                       \
+    .instance_size = sizeof(FilePosixState),        \
+    .open = file_open,                              \
+    .close = file_close,                            \
+    .getlength = file_getlength,                    \
+    .pread = file_pread,                            \
+    .pwrite = file_pwrite,                          \
+    .flush = file_flush,                            \
+    .pdiscard = file_pdiscard,                      \
+    .truncate = file_truncate,                      \
+    .allocated_size = file_allocated_size,          \
+    .block_status = file_block_status,              \
+    .aio_submit = file_aio_submit
+
 static const BlockDriver bdrv_file = {
     .format_name = "file",
-    .instance_size = sizeof(FilePosixState),
-    .open = file_open,
-    .close = file_close,
-    .getlength = file_getlength,
-    .pread = file_pread,
-    .pwrite = file_pwrite,
-    .flush = file_flush,
+    FILE_POSIX_COMMON_OPS,
     .pwrite_zeroes = file_pwrite_zeroes,
-    .pdiscard = file_pdiscard,
-    .truncate = file_truncate,
-    .allocated_size = file_allocated_size,
-    .block_status = file_block_status,
-    .aio_submit = file_aio_submit,
     .create = file_create,
 };
 
 static const BlockDriver bdrv_host_device = {
     .format_name = "host_device",
-    .instance_size = sizeof(FilePosixState),
-    .open = file_open,
-    .close = file_close,
-    .getlength = file_getlength,
-    .pread = file_pread,
-    .pwrite = file_pwrite,
-    .flush = file_flush,
-    .pdiscard = file_pdiscard,
-    .truncate = file_truncate,
-    .allocated_size = file_allocated_size,
-    .block_status = file_block_status,
-    .aio_submit = file_aio_submit,
+    FILE_POSIX_COMMON_OPS,
 };
 
 MODULE_INIT(file_posix_register)

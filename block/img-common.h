@@ -18,6 +18,15 @@ void img_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 BlockDriverState *img_open(const char *filename, const char *fmt, int flags, bool quiet_warn);
 /* Parse a size argument with qemu-img's error messages; -1 on error. */
 int img_parse_size(const char *str, int64_t *out);
+/* Merge "-o key=value,..." into d; reports the parse error and returns -1. */
+int img_add_opts(KVDict *d, const char *opts);
+/* Set the "size" create option to a byte count. */
+void img_set_size(KVDict *o, int64_t size);
+/* --output: "json" sets *json, "human" clears it; -1 with qemu-img's error otherwise. */
+int img_parse_output(const char *output, bool *json);
+/* True if exactly one argument is left after the options; qemu-img's error otherwise. */
+bool img_one_filename(int argc);
+bool img_is_qcow2(BlockDriverState *bs);
 /* Create an image like "qemu-img create" (o: create options incl. size). */
 int img_create_image(const char *filename, const char *fmt, KVDict *o, bool unsafe, bool print);
 void img_print_snapshot_table(BlockDriverState *bs);

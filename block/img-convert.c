@@ -104,19 +104,12 @@ int img_convert(int argc, char **argv)
         case 'B': backing = optarg; break;
         case 'F': bfmt = optarg; break;
         case 'c': compress = true; break;
-        case 'o': {
-            Error *err = NULL;
-            KVDict *d = kv_parse(optarg, NULL, &err);
-            if (!d) {
-                error_report_err(err);
+        case 'o':
+            if (img_add_opts(o, optarg) < 0) {
+                kv_free(o);
                 return 1;
             }
-            for (int i = 0; i < d->n; i++) {
-                kv_set(o, d->p[i].key, d->p[i].value);
-            }
-            kv_free(d);
             break;
-        }
         case 'S': {
             uint64_t v;
             if (qemu_strtosz(optarg, &v) < 0) {
@@ -162,9 +155,7 @@ int img_convert(int argc, char **argv)
         total += bdrv_getlength(src[i]);
     }
     if (!skip_create) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%" PRId64, total);
-        kv_set(o, "size", buf);
+        img_set_size(o, total);
         if (backing) {
             kv_set(o, "backing_file", backing);
             if (bfmt) {
@@ -184,7 +175,7 @@ int img_convert(int argc, char **argv)
         bdrv_unref(dst);
         goto out;
     }
-    bool dst_qcow2 = !strcmp(dst->drv->format_name, "qcow2");
+    bool dst_qcow2 = img_is_qcow2(dst);
     int64_t gran = 4096;
     if (dst_qcow2) {
         gran = ((BDRVQcow2State *)dst->opaque)->cluster_size;
@@ -304,6 +295,30 @@ static int64_t first_nonzero(const uint8_t *a, int64_t n)
     return -1;
 }
 
+/*
+ * Compare [start, end) of a with b, or with zeros if b is NULL, in chunks
+ * read into ba/bb. 0 if equal, 1 on a mismatch, 2 on a read error (qemu-img's
+ * exit codes), each with its message.
+ */
+static int compare_range(BlockDriverState *a, BlockDriverState *b, int64_t start,
+                         int64_t end, uint8_t *ba, uint8_t *bb)
+{
+    for (int64_t pos = start; pos < end; pos += CONVERT_CHUNK) {
+        int64_t n = MIN(CONVERT_CHUNK, end - pos);
+        if (bdrv_pread(a, pos, ba, n) < 0 || (b && bdrv_pread(b, pos, bb, n) < 0)) {
+            error_report("Error while reading offset %" PRId64 ": Input/output error", pos);
+            return 2;
+        }
+        int64_t d = b ? first_diff(ba, bb, n) : first_nonzero(ba, n);
+        if (d >= 0) {
+            img_printf("Content mismatch at offset %" PRId64 "!\n",
+                       pos + QEMU_ALIGN_DOWN(d, 512));
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int img_compare(int argc, char **argv)
 {
     const char *fmt1 = NULL, *fmt2 = NULL;
@@ -353,40 +368,16 @@ int img_compare(int argc, char **argv)
         goto done;
     }
     int64_t common = MIN(la, lb);
-    for (int64_t pos = 0; pos < common; pos += CONVERT_CHUNK) {
-        int64_t n = MIN(CONVERT_CHUNK, common - pos);
-        if (bdrv_pread(a, pos, ba, n) < 0 || bdrv_pread(b, pos, bb, n) < 0) {
-            error_report("Error while reading offset %" PRId64 ": Input/output error", pos);
-            ret = 2;
-            goto done;
-        }
-        int64_t d = first_diff(ba, bb, n);
-        if (d >= 0) {
-            img_printf("Content mismatch at offset %" PRId64 "!\n",
-                       pos + QEMU_ALIGN_DOWN(d, 512));
-            ret = 1;
-            goto done;
-        }
+    ret = compare_range(a, b, 0, common, ba, bb);
+    if (ret) {
+        goto done;
     }
     if (la != lb) {
         img_printf("Warning: Image size mismatch!\n");
     }
-    BlockDriverState *longer = la > lb ? a : b;
-    int64_t llen = MAX(la, lb);
-    for (int64_t pos = common; pos < llen; pos += CONVERT_CHUNK) {
-        int64_t n = MIN(CONVERT_CHUNK, llen - pos);
-        if (bdrv_pread(longer, pos, ba, n) < 0) {
-            error_report("Error while reading offset %" PRId64 ": Input/output error", pos);
-            ret = 2;
-            goto done;
-        }
-        int64_t d = first_nonzero(ba, n);
-        if (d >= 0) {
-            img_printf("Content mismatch at offset %" PRId64 "!\n",
-                       pos + QEMU_ALIGN_DOWN(d, 512));
-            ret = 1;
-            goto done;
-        }
+    ret = compare_range(la > lb ? a : b, NULL, common, MAX(la, lb), ba, bb);
+    if (ret) {
+        goto done;
     }
     img_printf("Images are identical.\n");
 done:
@@ -457,13 +448,8 @@ int img_map(int argc, char **argv)
             return 1;
         }
     }
-    if (optind != argc - 1) {
-        error_report("Expecting one image file name");
-        return 1;
-    }
-    bool json = !strcmp(output, "json");
-    if (!json && strcmp(output, "human")) {
-        error_report("--output must be used with human or json as argument.");
+    bool json;
+    if (!img_one_filename(argc) || img_parse_output(output, &json) < 0) {
         return 1;
     }
     BlockDriverState *bs = img_open(argv[optind], fmt,

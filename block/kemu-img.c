@@ -17,64 +17,6 @@
 #include "qcow2.h"
 #include "util/cutils.h"
 
-bool img_quiet;
-
-void img_printf(const char *fmt, ...)
-{
-    if (img_quiet) {
-        return;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-}
-
-BlockDriverState *img_open(const char *filename, const char *fmt, int flags, bool quiet_warn)
-{
-    Error *err = NULL;
-    (void)quiet_warn;
-    BlockDriverState *bs = bdrv_open(filename, fmt, NULL, flags, &err);
-    if (!bs) {
-        error_prepend(&err, "Could not open '%s': ", filename);
-        error_report_err(err);
-    }
-    return bs;
-}
-
-/* qemu-img's size argument: number with optional k/M/G/T/P/E suffix. */
-int img_parse_size(const char *str, int64_t *out)
-{
-    uint64_t v;
-    if (qemu_strtosz(str, &v) < 0 || v > INT64_MAX) {
-        if (qemu_strtosz(str, &v) == 0 || (str[0] == '-')) {
-            error_report("Image size must be less than 8 EiB!");
-        } else {
-            error_report("Invalid image size specified. You may use k, M, G, T, P or E "
-                         "suffixes for");
-            error_report("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
-                         "exabytes.");
-        }
-        return -1;
-    }
-    *out = (int64_t)v;
-    return 0;
-}
-
-static void add_opts(KVDict *d, const char *opts)
-{
-    Error *err = NULL;
-    KVDict *o = kv_parse(opts, NULL, &err);
-    if (!o) {
-        error_report_err(err);
-        exit(1);
-    }
-    for (int i = 0; i < o->n; i++) {
-        kv_set(d, o->p[i].key, o->p[i].value);
-    }
-    kv_free(o);
-}
-
 /* ---- create ---- */
 
 static void print_formatting(const char *filename, const char *fmt, KVDict *o)
@@ -205,7 +147,12 @@ static int img_create(int argc, char **argv)
         case 'F': bfmt = optarg; break;
         case 'b': backing = optarg; break;
         case 'f': fmt = optarg; break;
-        case 'o': add_opts(o, optarg); break;
+        case 'o':
+            if (img_add_opts(o, optarg) < 0) {
+                kv_free(o);
+                return 1;
+            }
+            break;
         case 'q': img_quiet = true; break;
         case 'u': unsafe = true; break;
         case 'O': break;
@@ -230,9 +177,7 @@ static int img_create(int argc, char **argv)
         if (img_parse_size(argv[optind++], &sz) < 0) {
             return 1;
         }
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%" PRId64, sz);
-        kv_set(o, "size", buf);
+        img_set_size(o, sz);
     }
     if (optind != argc) {
         error_report("Unexpected argument: %s", argv[optind]);
@@ -286,17 +231,12 @@ void img_print_snapshot_table(BlockDriverState *bs)
     }
 }
 
-static bool is_qcow2(BlockDriverState *bs)
-{
-    return !strcmp(bs->drv->format_name, "qcow2");
-}
-
 static void info_one(BlockDriverState *bs, const char *filename, bool json, GString *out,
                      IJson *arr)
 {
     int64_t vsize = bdrv_getlength(bs);
     int64_t actual = bdrv_get_allocated_file_size(bs);
-    BDRVQcow2State *s = is_qcow2(bs) ? bs->opaque : NULL;
+    BDRVQcow2State *s = img_is_qcow2(bs) ? bs->opaque : NULL;
     g_autofree char *full_backing = bs->backing_file[0]
         ? bdrv_resolve_backing_name(filename, bs->backing_file) : NULL;
     if (json) {
@@ -436,13 +376,11 @@ static int img_info(int argc, char **argv)
             return 1;
         }
     }
-    if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+    if (!img_one_filename(argc)) {
         return 1;
     }
-    bool json = !strcmp(output, "json");
-    if (!json && strcmp(output, "human")) {
-        error_report("--output must be used with human or json as argument.");
+    bool json;
+    if (img_parse_output(output, &json) < 0) {
         return 1;
     }
     const char *filename = argv[optind];
@@ -485,6 +423,14 @@ static int img_info(int argc, char **argv)
 
 /* ---- check ---- */
 
+/* check's JSON leaves out counters that are zero. */
+static void add_int_if_set(IJson *o, const char *key, int64_t v)
+{
+    if (v) {
+        ij_add_int(o, key, v);
+    }
+}
+
 static void check_json(const char *filename, const char *fmt, Qcow2CheckResult *r,
                        int check_errors)
 {
@@ -492,33 +438,15 @@ static void check_json(const char *filename, const char *fmt, Qcow2CheckResult *
     ij_add_str(o, "filename", filename);
     ij_add_str(o, "format", fmt);
     ij_add_int(o, "check-errors", check_errors);
-    if (r->image_end_offset) {
-        ij_add_int(o, "image-end-offset", r->image_end_offset);
-    }
-    if (r->corruptions) {
-        ij_add_int(o, "corruptions", r->corruptions);
-    }
-    if (r->leaks) {
-        ij_add_int(o, "leaks", r->leaks);
-    }
-    if (r->corruptions_fixed) {
-        ij_add_int(o, "corruptions-fixed", r->corruptions_fixed);
-    }
-    if (r->leaks_fixed) {
-        ij_add_int(o, "leaks-fixed", r->leaks_fixed);
-    }
-    if (r->total_clusters) {
-        ij_add_int(o, "total-clusters", r->total_clusters);
-    }
-    if (r->allocated_clusters) {
-        ij_add_int(o, "allocated-clusters", r->allocated_clusters);
-    }
-    if (r->fragmented_clusters) {
-        ij_add_int(o, "fragmented-clusters", r->fragmented_clusters);
-    }
-    if (r->compressed_clusters) {
-        ij_add_int(o, "compressed-clusters", r->compressed_clusters);
-    }
+    add_int_if_set(o, "image-end-offset", r->image_end_offset);
+    add_int_if_set(o, "corruptions", r->corruptions);
+    add_int_if_set(o, "leaks", r->leaks);
+    add_int_if_set(o, "corruptions-fixed", r->corruptions_fixed);
+    add_int_if_set(o, "leaks-fixed", r->leaks_fixed);
+    add_int_if_set(o, "total-clusters", r->total_clusters);
+    add_int_if_set(o, "allocated-clusters", r->allocated_clusters);
+    add_int_if_set(o, "fragmented-clusters", r->fragmented_clusters);
+    add_int_if_set(o, "compressed-clusters", r->compressed_clusters);
     GString *out = g_string_new(NULL);
     ij_print(o, out);
     printf("%s\n", out->str);
@@ -611,13 +539,11 @@ static int img_check(int argc, char **argv)
             return 1;
         }
     }
-    if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+    if (!img_one_filename(argc)) {
         return 1;
     }
-    bool json = !strcmp(output, "json");
-    if (!json && strcmp(output, "human")) {
-        error_report("--output must be used with human or json as argument.");
+    bool json;
+    if (img_parse_output(output, &json) < 0) {
         return 1;
     }
     if (fix && force_share) {
@@ -631,7 +557,7 @@ static int img_check(int argc, char **argv)
     if (!bs) {
         return 1;
     }
-    if (!is_qcow2(bs)) {
+    if (!img_is_qcow2(bs)) {
         error_report("This image format does not support checks");
         bdrv_unref(bs);
         return 63;
@@ -742,7 +668,7 @@ static int img_resize(int argc, char **argv)
         ret = 1;
     } else {
         Error *err = NULL;
-        if (is_qcow2(bs)) {
+        if (img_is_qcow2(bs)) {
             BDRVQcow2State *s = bs->opaque;
             if (total < cur && s->nb_snapshots) {
                 error_report("Can't shrink an image which has snapshots");
@@ -762,6 +688,12 @@ static int img_resize(int argc, char **argv)
 }
 
 /* ---- snapshot ---- */
+
+/* The verb of a snapshot action (-c, -d, -a) in qemu-img's messages. */
+static const char *snapshot_verb(int action)
+{
+    return action == 'c' ? "create" : action == 'd' ? "delete" : "apply";
+}
 
 static int img_snapshot(int argc, char **argv)
 {
@@ -795,8 +727,7 @@ static int img_snapshot(int argc, char **argv)
             return 1;
         }
     }
-    if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+    if (!img_one_filename(argc)) {
         return 1;
     }
     const char *filename = argv[optind];
@@ -812,13 +743,13 @@ static int img_snapshot(int argc, char **argv)
     }
     int ret = 0;
     Error *err = NULL;
-    if (!is_qcow2(bs)) {
+    if (!img_is_qcow2(bs)) {
         if (action == 'l') {
             bdrv_unref(bs);
             return 0;
         }
         error_report("Could not %s snapshot '%s': Operation not supported",
-                     action == 'c' ? "create" : action == 'd' ? "delete" : "apply", name);
+                     snapshot_verb(action), name);
         bdrv_unref(bs);
         return 1;
     }
@@ -831,26 +762,18 @@ static int img_snapshot(int argc, char **argv)
         }
         break;
     case 'c':
-        if (qcow2_snapshot_create(bs, name, &err) < 0) {
-            error_prepend(&err, "Could not create snapshot '%s': ", name);
-            error_report_err(err);
-            ret = 1;
-        }
-        break;
     case 'd':
-        if (qcow2_snapshot_delete(bs, name, &err) < 0) {
-            error_prepend(&err, "Could not delete snapshot '%s': ", name);
+    case 'a': {
+        int (*op)(BlockDriverState *, const char *, Error **) =
+            action == 'c' ? qcow2_snapshot_create :
+            action == 'd' ? qcow2_snapshot_delete : qcow2_snapshot_goto;
+        if (op(bs, name, &err) < 0) {
+            error_prepend(&err, "Could not %s snapshot '%s': ", snapshot_verb(action), name);
             error_report_err(err);
             ret = 1;
         }
         break;
-    case 'a':
-        if (qcow2_snapshot_goto(bs, name, &err) < 0) {
-            error_prepend(&err, "Could not apply snapshot '%s': ", name);
-            error_report_err(err);
-            ret = 1;
-        }
-        break;
+    }
     default:
         break;
     }

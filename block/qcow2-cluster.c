@@ -302,43 +302,6 @@ static int64_t read_contiguous(BlockDriverState *bs, uint64_t off, uint8_t *buf,
     return ret < 0 ? ret : (int64_t)len;
 }
 
-int qcow2_co_pread(BlockDriverState *bs, int64_t off, void *buf, int64_t bytes)
-{
-    BDRVQcow2State *s = bs->opaque;
-    uint8_t *p = buf;
-    int ret = 0;
-    if ((uint64_t)off >= s->size) {
-        memset(buf, 0, bytes);
-        return 0;
-    }
-    if ((uint64_t)(off + bytes) > s->size) {
-        int64_t valid = s->size - off;
-        memset(p + valid, 0, bytes - valid);
-        bytes = valid;
-    }
-    g_rw_lock_reader_lock(&s->rw);
-    while (bytes > 0 && ret == 0) {
-        uint64_t n = MIN((uint64_t)bytes, s->cluster_size - offset_into_cluster(s, off));
-        int64_t done = read_contiguous(bs, off, p, bytes);
-        if (done < 0) {
-            ret = (int)done;
-            break;
-        }
-        if (done > 0) {
-            p += done;
-            off += done;
-            bytes -= done;
-            continue;
-        }
-        ret = read_in_cluster(bs, off, p, n);
-        p += n;
-        off += n;
-        bytes -= n;
-    }
-    g_rw_lock_reader_unlock(&s->rw);
-    return ret;
-}
-
 /* ---- writes (s->rw held exclusively) ---- */
 
 /* L2 table for guest offset 'off', allocated or copied (COW) if needed. */
@@ -402,6 +365,18 @@ static int get_l2_for_write(BlockDriverState *bs, uint64_t off, uint64_t *l2_off
     return 0;
 }
 
+/* get_l2_for_write(), then that L2 table from the cache in *l2. */
+static int get_l2_table_for_write(BlockDriverState *bs, uint64_t off, uint64_t *l2_off,
+                                  uint64_t **l2)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = get_l2_for_write(bs, off, l2_off);
+    if (ret < 0) {
+        return ret;
+    }
+    return qcow2_cache_get(bs, s->l2_cache, *l2_off, (void **)l2);
+}
+
 static int write_l2_entry(BlockDriverState *bs, uint64_t l2_off, int i, uint64_t e, uint64_t bm)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -433,17 +408,12 @@ static int fill_old(BlockDriverState *bs, uint64_t cluster_off, uint64_t e, uint
 static int write_in_cluster(BlockDriverState *bs, uint64_t off, const uint8_t *buf, uint64_t n)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t l2_off;
-    int ret = get_l2_for_write(bs, off, &l2_off);
+    uint64_t l2_off, *l2;
+    int ret = get_l2_table_for_write(bs, off, &l2_off, &l2);
     if (ret < 0) {
         return ret;
     }
     int i = offset_to_l2_index(s, off);
-    uint64_t *l2;
-    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
-    if (ret < 0) {
-        return ret;
-    }
     uint64_t e = l2_entry_get(s, l2, i), bm = l2_bitmap_get(s, l2, i);
     Qcow2ClusterType t = qcow2_get_cluster_type(s, e);
     uint64_t in = offset_into_cluster(s, off);
@@ -551,13 +521,8 @@ static int64_t write_new_clusters(BlockDriverState *bs, uint64_t off, const uint
     if (offset_into_cluster(s, off) || bytes < 2 * s->cluster_size) {
         return 0;
     }
-    uint64_t l2_off;
-    int ret = get_l2_for_write(bs, off, &l2_off);
-    if (ret < 0) {
-        return ret;
-    }
-    uint64_t *l2;
-    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
+    uint64_t l2_off, *l2;
+    int ret = get_l2_table_for_write(bs, off, &l2_off, &l2);
     if (ret < 0) {
         return ret;
     }
@@ -598,11 +563,61 @@ static int64_t write_new_clusters(BlockDriverState *bs, uint64_t off, const uint
     return ret < 0 ? ret : (int64_t)(n << s->cluster_bits);
 }
 
+/*
+ * Read into rbuf or write from wbuf (the other is NULL) [off, off+bytes),
+ * taking the multi-cluster fast path where it applies and going cluster by
+ * cluster elsewhere. The caller holds s->rw.
+ */
+static int rw_clusters(BlockDriverState *bs, uint64_t off, uint8_t *rbuf,
+                       const uint8_t *wbuf, int64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t pos = 0;
+    int ret = 0;
+    while (bytes > 0 && ret == 0) {
+        uint64_t n = MIN((uint64_t)bytes, s->cluster_size - offset_into_cluster(s, off));
+        int64_t done = rbuf ? read_contiguous(bs, off, rbuf + pos, bytes)
+                            : write_new_clusters(bs, off, wbuf + pos, bytes);
+        if (done < 0) {
+            ret = (int)done;
+            break;
+        }
+        if (done > 0) {
+            pos += done;
+            off += done;
+            bytes -= done;
+            continue;
+        }
+        ret = rbuf ? read_in_cluster(bs, off, rbuf + pos, n)
+                   : write_in_cluster(bs, off, wbuf + pos, n);
+        pos += n;
+        off += n;
+        bytes -= n;
+    }
+    return ret;
+}
+
+int qcow2_co_pread(BlockDriverState *bs, int64_t off, void *buf, int64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if ((uint64_t)off >= s->size) {
+        memset(buf, 0, bytes);
+        return 0;
+    }
+    if ((uint64_t)(off + bytes) > s->size) {
+        int64_t valid = s->size - off;
+        memset((uint8_t *)buf + valid, 0, bytes - valid);
+        bytes = valid;
+    }
+    g_rw_lock_reader_lock(&s->rw);
+    int ret = rw_clusters(bs, off, buf, NULL, bytes);
+    g_rw_lock_reader_unlock(&s->rw);
+    return ret;
+}
+
 int qcow2_co_pwrite(BlockDriverState *bs, int64_t off, const void *buf, int64_t bytes)
 {
     BDRVQcow2State *s = bs->opaque;
-    const uint8_t *p = buf;
-    int ret = 0;
     if ((uint64_t)off + bytes > s->size) {
         return -EIO;
     }
@@ -611,24 +626,7 @@ int qcow2_co_pwrite(BlockDriverState *bs, int64_t off, const void *buf, int64_t 
         g_rw_lock_writer_unlock(&s->rw);
         return -EIO;
     }
-    while (bytes > 0 && ret == 0) {
-        uint64_t n = MIN((uint64_t)bytes, s->cluster_size - offset_into_cluster(s, off));
-        int64_t done = write_new_clusters(bs, off, p, bytes);
-        if (done < 0) {
-            ret = (int)done;
-            break;
-        }
-        if (done > 0) {
-            p += done;
-            off += done;
-            bytes -= done;
-            continue;
-        }
-        ret = write_in_cluster(bs, off, p, n);
-        p += n;
-        off += n;
-        bytes -= n;
-    }
+    int ret = rw_clusters(bs, off, NULL, buf, bytes);
     g_rw_lock_writer_unlock(&s->rw);
     return ret;
 }
@@ -646,17 +644,12 @@ static int zero_cluster(BlockDriverState *bs, uint64_t off, bool unmap)
             return 0;       /* already unallocated, reads zeros */
         }
     }
-    uint64_t l2_off;
-    int ret = get_l2_for_write(bs, off, &l2_off);
+    uint64_t l2_off, *l2;
+    int ret = get_l2_table_for_write(bs, off, &l2_off, &l2);
     if (ret < 0) {
         return ret;
     }
     int i = offset_to_l2_index(s, off);
-    uint64_t *l2;
-    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
-    if (ret < 0) {
-        return ret;
-    }
     uint64_t e = l2_entry_get(s, l2, i), bm = l2_bitmap_get(s, l2, i);
     Qcow2ClusterType t = qcow2_get_cluster_type(s, e);
     uint64_t new_e, new_bm = 0;
@@ -721,22 +714,25 @@ static int zero_range(BlockDriverState *bs, int64_t off, int64_t bytes, bool unm
     return ret;
 }
 
-int qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t off, int64_t bytes)
+/* zero_range() under s->rw; -EIO on a corrupt image. */
+static int zero_range_locked(BlockDriverState *bs, int64_t off, int64_t bytes, bool unmap,
+                             bool partial_zeroes)
 {
     BDRVQcow2State *s = bs->opaque;
     g_rw_lock_writer_lock(&s->rw);
-    int ret = s->corrupt ? -EIO : zero_range(bs, off, bytes, false, true);
+    int ret = s->corrupt ? -EIO : zero_range(bs, off, bytes, unmap, partial_zeroes);
     g_rw_lock_writer_unlock(&s->rw);
     return ret;
 }
 
+int qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t off, int64_t bytes)
+{
+    return zero_range_locked(bs, off, bytes, false, true);
+}
+
 int qcow2_co_pdiscard(BlockDriverState *bs, int64_t off, int64_t bytes)
 {
-    BDRVQcow2State *s = bs->opaque;
-    g_rw_lock_writer_lock(&s->rw);
-    int ret = s->corrupt ? -EIO : zero_range(bs, off, bytes, true, false);
-    g_rw_lock_writer_unlock(&s->rw);
-    return ret;
+    return zero_range_locked(bs, off, bytes, true, false);
 }
 
 int qcow2_write_compressed(BlockDriverState *bs, int64_t off, const void *buf)
@@ -764,17 +760,12 @@ int qcow2_write_compressed(BlockDriverState *bs, int64_t off, const void *buf)
         return ret;
     }
     g_rw_lock_writer_lock(&s->rw);
-    uint64_t l2_off;
-    ret = get_l2_for_write(bs, off, &l2_off);
+    uint64_t l2_off, *l2;
+    ret = get_l2_table_for_write(bs, off, &l2_off, &l2);
     if (ret < 0) {
         goto out;
     }
     int i = offset_to_l2_index(s, off);
-    uint64_t *l2;
-    ret = qcow2_cache_get(bs, s->l2_cache, l2_off, (void **)&l2);
-    if (ret < 0) {
-        goto out;
-    }
     uint64_t old = l2_entry_get(s, l2, i);
     int64_t host = qcow2_alloc_bytes(bs, clen);
     if (host < 0) {

@@ -21,6 +21,16 @@ static GPtrArray *active_timers;     /* Timer*, unsorted: lists stay short */
 static int64_t virtual_offset;        /* virtual = monotonic - offset */
 static int64_t virtual_stopped_at;      /* value while stopped */
 static bool virtual_enabled;
+static bool virtual_manual;            /* clock_virtual_set_manual() was called */
+static bool realtime_manual;           /* ... with realtime_too */
+static int64_t virtual_manual_ns;      /* the manual clocks' value */
+
+/* Does c only move by clock_virtual_step()/clock_virtual_set()? */
+static bool clock_is_manual(ClockType c)
+{
+    return (c == CLOCK_VIRTUAL_NS && __atomic_load_n(&virtual_manual, __ATOMIC_ACQUIRE)) ||
+           (c == CLOCK_REALTIME_NS && __atomic_load_n(&realtime_manual, __ATOMIC_ACQUIRE));
+}
 
 static int64_t monotonic_ns(void)
 {
@@ -31,6 +41,9 @@ static int64_t monotonic_ns(void)
 
 int64_t clock_get_ns(ClockType c)
 {
+    if (clock_is_manual(c)) {
+        return __atomic_load_n(&virtual_manual_ns, __ATOMIC_ACQUIRE);
+    }
     switch (c) {
     case CLOCK_VIRTUAL_NS: {
         if (!__atomic_load_n(&virtual_enabled, __ATOMIC_ACQUIRE)) {
@@ -117,8 +130,8 @@ int64_t timers_deadline_ns(void)
     }
     for (guint i = 0; i < active_timers->len; i++) {
         Timer *t = g_ptr_array_index(active_timers, i);
-        if (t->clock == CLOCK_VIRTUAL_NS && !virtual_enabled) {
-            continue;
+        if ((t->clock == CLOCK_VIRTUAL_NS && !virtual_enabled) || clock_is_manual(t->clock)) {
+            continue;     /* stopped, or only moved by clock_virtual_step() */
         }
         int64_t d = t->expire - clock_get_ns(t->clock);
         if (d < 0) {
@@ -139,7 +152,7 @@ void timers_run_expired(void)
         again = false;
         for (guint i = 0; i < active_timers->len; i++) {
             Timer *t = g_ptr_array_index(active_timers, i);
-            if (t->clock == CLOCK_VIRTUAL_NS && !virtual_enabled) {
+            if (t->clock == CLOCK_VIRTUAL_NS && !virtual_enabled && !clock_is_manual(t->clock)) {
                 continue;
             }
             if (t->expire <= clock_get_ns(t->clock)) {
@@ -149,5 +162,57 @@ void timers_run_expired(void)
                 break;
             }
         }
+    }
+}
+
+/* ---- manual CLOCK_VIRTUAL (unit tests, qtest-style accelerators) ---- */
+
+void clock_virtual_set_manual(int64_t start_ns, bool realtime_too)
+{
+    __atomic_store_n(&virtual_manual_ns, start_ns, __ATOMIC_RELEASE);
+    __atomic_store_n(&realtime_manual, realtime_too, __ATOMIC_RELEASE);
+    __atomic_store_n(&virtual_manual, true, __ATOMIC_RELEASE);
+}
+
+/* Earliest pending manual-clock deadline at or before limit, or false. */
+static bool next_virtual_deadline(int64_t limit, int64_t *out)
+{
+    bool found = false;
+    for (guint i = 0; active_timers && i < active_timers->len; i++) {
+        Timer *t = g_ptr_array_index(active_timers, i);
+        if (clock_is_manual(t->clock) && t->expire <= limit && (!found || t->expire < *out)) {
+            *out = t->expire;
+            found = true;
+        }
+    }
+    return found;
+}
+
+void clock_virtual_set(int64_t ns)
+{
+    g_assert(virtual_manual);
+    int64_t deadline = 0;
+    unsigned guard = 0;
+    /* visit every deadline on the way so callbacks see their own expiry time */
+    while (next_virtual_deadline(ns, &deadline) && guard++ < 10000000) {
+        if (deadline > virtual_manual_ns) {
+            __atomic_store_n(&virtual_manual_ns, deadline, __ATOMIC_RELEASE);
+        }
+        timers_run_expired();
+    }
+    __atomic_store_n(&virtual_manual_ns, ns, __ATOMIC_RELEASE);
+    timers_run_expired();
+}
+
+void clock_virtual_step(int64_t ns)
+{
+    g_assert(virtual_manual);
+    clock_virtual_set(virtual_manual_ns + ns);
+}
+
+void timers_del_all(void)
+{
+    while (active_timers && active_timers->len) {
+        timer_del(g_ptr_array_index(active_timers, active_timers->len - 1));
     }
 }

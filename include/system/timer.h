@@ -30,4 +30,23 @@ int64_t timers_deadline_ns(void);
 /* Run expired timers (main loop, BQL held). */
 void timers_run_expired(void);
 
+/*
+ * Manual CLOCK_VIRTUAL, for unit tests and a qtest-style accelerator.
+ * After clock_virtual_set_manual(start_ns, ...), CLOCK_VIRTUAL reads start_ns
+ * and only moves by clock_virtual_step(ns) (relative) or clock_virtual_set(ns)
+ * (absolute). Moving forward stops at each pending deadline in order,
+ * setting the clock to it and running the expired timers, then runs what is
+ * due at the final time; clock_virtual_enable() no longer affects it and the
+ * main loop no longer waits for its timers. realtime_too makes
+ * CLOCK_REALTIME_NS read (and its timers follow) the same manual clock, for
+ * unit tests whose devices use host-side retry timers; CLOCK_HOST_NS always
+ * stays wall-clock time. Unused, the clocks behave as described above.
+ * Callers hold the BQL (or are single-threaded tests).
+ */
+void clock_virtual_set_manual(int64_t start_ns, bool realtime_too);
+void clock_virtual_step(int64_t ns);
+void clock_virtual_set(int64_t ns);
+/* Cancel every pending timer (test harnesses, between independent cases). */
+void timers_del_all(void);
+
 #endif

@@ -1,9 +1,10 @@
 /*
- * Device test harness: fakes for the lead-owned core (memory dispatch,
- * timers on a test-controlled virtual clock, ISA IRQs, chardevs, a small
- * qdev with property parsing, run-state requests and vCPU interrupt bits)
- * so device unit tests drive MemoryRegionOps directly without a CPU.
- * Locking: single-threaded tests; the "BQL" is implicit.
+ * Device test harness: device models on the real core (memory dispatch,
+ * timers, qdev, chardev frontends, BQL) with a test-controlled virtual
+ * clock, recorded ISA IRQs, a capturing chardev backend, recorded run-state
+ * requests and bare vCPU objects, so device unit tests drive port/MMIO
+ * accesses without a CPU or main loop.
+ * Locking: single-threaded tests; dispatch takes the real BQL.
  */
 #ifndef TESTS_UNIT_DEVTEST_H
 #define TESTS_UNIT_DEVTEST_H
@@ -17,10 +18,11 @@
 #include "system/memory.h"
 #include "system/timer.h"
 
-/* Virtual clock control: set/advance, firing due timers in order. */
-void devtest_clock_set(int64_t ns);
-void devtest_clock_step(int64_t ns);
-int64_t devtest_clock_now(void);
+/* Virtual clock control (system/timer.c manual mode): set/advance, firing
+ * due timers in deadline order. */
+static inline void devtest_clock_set(int64_t ns) { clock_virtual_set(ns); }
+static inline void devtest_clock_step(int64_t ns) { clock_virtual_step(ns); }
+static inline int64_t devtest_clock_now(void) { return clock_get_ns(CLOCK_VIRTUAL_NS); }
 
 /* ISA IRQ lines handed out by isa_get_irq(): current level and rising edges. */
 extern int devtest_irq_level[24];
@@ -35,8 +37,8 @@ void devtest_io_write(uint16_t port, uint64_t val, unsigned size);
 uint64_t devtest_mmio_read(uint64_t addr, unsigned size);
 void devtest_mmio_write(uint64_t addr, uint64_t val, unsigned size);
 
-/* Fake chardev: output accumulates in out; 'space' limits accepted bytes
- * (-1 = unlimited) to test backpressure. */
+/* Capturing chardev backend ("devtest"): output accumulates in out; 'space'
+ * limits accepted bytes (-1 = unlimited) to test backpressure. */
 typedef struct DevtestChr {
     Chardev chr;
     GString *out;
@@ -62,7 +64,8 @@ extern int devtest_msi_count;
 /* vCPUs: n fake CPUState objects, cpus[]/n_cpus/current_cpu set up. */
 void devtest_make_cpus(int n);
 
-/* Reset every registry except the class list (call at test start). */
+/* Unrealize every device, unmap all regions, cancel timers, close chardevs,
+ * restart CLOCK_VIRTUAL at 0 and clear the recorders (call at test start). */
 void devtest_reset(void);
 
 #endif

@@ -413,6 +413,7 @@ const Insn *decode_fetch_slow(Interp *s, DCEntry *e, uint64_t lip)
         e->insn.dc_mode = mode;
     }
 check_limit:
+    e->insn.dc_next = DC_SLOT((lip + e->insn.len) & s->la_mask);
     if (!s->code64) {
         uint64_t last = rip + e->insn.len - 1;
         if (s->pe && !s->vm86 ? last > env->segs[R_CS].limit

@@ -90,6 +90,28 @@ uint64_t guest_tsc(Interp *s)
     return host_ns() + s->tsc_offset;
 }
 
+/* Load the TSC with val (power-on/reset state, or a write to env->tsc from
+ * outside). vCPUs that are loaded with the same value within a second of
+ * each other (a machine reset: each vCPU's first slice starts at a different
+ * moment) share one base, so their TSCs agree exactly, as on hardware where
+ * RESET clears every TSC at once; Linux measures the warp between CPUs and
+ * drops the TSC clocksource if they differ. Only the vCPU thread(s) get
+ * here; the lock keeps the pair consistent if there are several. */
+static void tsc_load(Interp *s, uint64_t val)
+{
+    static GMutex lock;
+    static uint64_t last_val = ~0ull;
+    static uint64_t last_ns;
+    uint64_t now = host_ns();
+    g_mutex_lock(&lock);
+    if (val != last_val || now - last_ns > 1000000000ull) {
+        last_val = val;
+        last_ns = now;
+    }
+    s->tsc_offset = val - last_ns;
+    g_mutex_unlock(&lock);
+}
+
 static bool contributory(int v)
 {
     return v == EXCP00_DIVZ || (v >= EXCP0A_TSS && v <= EXCP0D_GPF);
@@ -165,6 +187,9 @@ static bool init_sipi(Interp *s, unsigned ir)
         atomic_fetch_and(&cpu->interrupt_request, ~CPU_INTERRUPT_INIT);
         ihook_init_reset(cpu);
         env->sipi_vector = vector;
+        /* INIT (unlike RESET) leaves the TSC running: keep tsc_offset */
+        env->tsc = guest_tsc(s);
+        s->tsc_synced = env->tsc;
         lf_set(s, env->eflags & ARITH_MASK);
         tlb_flush(s, true);
         interp_update_mode(s);
@@ -222,6 +247,7 @@ static int run(Interp *s, uint64_t budget)
 {
     CPUX86State *env = s->env;
     CPUState *cpu = s->cpu;
+    DCEntry *hint = s->dc;
     for (;;) {
         if (unlikely(s->icount >= budget)) {
             return EXCP_INTERRUPT;
@@ -236,7 +262,7 @@ static int run(Interp *s, uint64_t budget)
         }
         s->start_rip = env->rip;
         s->start_rsp = env->regs[R_ESP];
-        const Insn *i = decode_fetch(s);
+        const Insn *i = decode_fetch(s, &hint);
         uint64_t nrip = env->rip + i->len;
         if (!s->code64) {
             nrip &= 0xffffffffull;
@@ -274,7 +300,7 @@ int interp_exec(Interp *s, uint64_t budget_in)
     lf_set(s, env->eflags & ARITH_MASK);
     interp_update_mode(s);
     if (env->tsc != s->tsc_synced) {
-        s->tsc_offset = env->tsc - host_ns();
+        tsc_load(s, env->tsc);
     }
     if ((as_memory.view && as_memory.view->gen != s->fv_gen) ||
         env->a20_mask != s->a20_cached) {

@@ -53,6 +53,7 @@ struct Insn {
     uint8_t dc_mode;       /* decode cache key: code size */
     int32_t disp;
     uint16_t imm2;         /* ENTER level, far pointer selector */
+    uint16_t dc_next;      /* decode cache slot of the fall-through insn */
     uint64_t imm;
 };
 
@@ -78,6 +79,7 @@ typedef struct TLBEntry {
 /* Decode cache (direct-mapped by linear RIP, validated by raw bytes). */
 #define DC_BITS 15
 #define DC_SIZE (1u << DC_BITS)
+#define DC_SLOT(lip) (((lip) ^ ((lip) >> DC_BITS)) & (DC_SIZE - 1))
 typedef struct DCEntry {
     uint64_t lip;          /* linear address of the instruction */
     uint64_t raw[2];       /* instruction bytes, zero padded to 16 */
@@ -461,13 +463,20 @@ static inline uint64_t pop(Interp *s, int size)
 extern const uint64_t dc_mask_lo[16], dc_mask_hi[16];
 
 /* The cached Insn at RIP. Hit path: one TLB lookup and a masked compare of
- * the code bytes with the bytes the entry was decoded from. */
-static inline const Insn *decode_fetch(Interp *s)
+ * the code bytes with the bytes the entry was decoded from. *hint is the
+ * slot the previous instruction predicted (its fall-through): trying it
+ * first takes the hash of RIP off the dependency chain from one
+ * instruction to the next; a wrong hint only costs the usual lookup, and
+ * every entry is validated the same way. */
+static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
 {
     CPUX86State *env = s->env;
     uint64_t rip = env->rip;
     uint64_t lip = s->code64 ? rip : (env->segs[R_CS].base + rip) & s->la_mask;
-    DCEntry *e = &s->dc[(lip ^ (lip >> DC_BITS)) & (DC_SIZE - 1)];
+    DCEntry *e = *hint;
+    if (unlikely(e->lip != lip)) {
+        e = &s->dc[DC_SLOT(lip)];
+    }
     if (likely(e->lip == lip && e->insn.dc_mode == s->code_size)) {
         uint8_t *p = tlb_hit(s, lip, 16, ACC_X);
         if (likely(p != NULL)) {
@@ -478,11 +487,15 @@ static inline const Insn *decode_fetch(Interp *s)
             if (likely((((a ^ e->raw[0]) & dc_mask_lo[len]) |
                         ((b ^ e->raw[1]) & dc_mask_hi[len])) == 0 &&
                        (s->code64 || rip + len - 1 <= env->segs[R_CS].limit))) {
+                *hint = &s->dc[e->insn.dc_next];
                 return &e->insn;
             }
         }
     }
-    return decode_fetch_slow(s, e, lip);
+    e = &s->dc[DC_SLOT(lip)];
+    const Insn *i = decode_fetch_slow(s, e, lip);
+    *hint = &s->dc[i->dc_next];
+    return i;
 }
 
 /* Jump to a new IP, masked by the operand size, with the CS limit check. */
