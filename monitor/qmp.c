@@ -210,7 +210,8 @@ static void qmp_handle(Monitor *mon, JsonValue *req, Error *perr)
     if (!args) {
         args = empty = json_object_new();
     }
-    if (qmp_check_args(cmd->args ? cmd->args : "", args, &err)) {
+    if ((cmd->flags & MON_CMD_ANY_ARGS) ||
+        qmp_check_args(cmd->args ? cmd->args : "", args, &err)) {
         ret = cmd->qmp(mon, args, &err);
         if (!ret && !err) {
             ret = json_object_new();

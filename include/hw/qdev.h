@@ -74,6 +74,7 @@ struct Bus {
     GPtrArray *children;               /* DeviceState* */
     int max_dev;                       /* 0 = unlimited */
     bool (*plug)(Bus *bus, DeviceState *dev, Error **errp);
+    bool hotpluggable;                 /* device_add/device_del after start-up (false: QEMU's "Bus 'x' does not support hotplugging") */
 };
 
 void device_class_register(const DeviceClass *cls);

@@ -21,6 +21,7 @@ typedef struct CPUState CPUState;
 enum {
     MON_CMD_DEFER_REPLY = 1,   /* reply after the main loop handled the request it posted */
     MON_CMD_HMP_ONLY_NAME = 2, /* reserved */
+    MON_CMD_ANY_ARGS = 4,      /* QMP: no member check ('gen': false, e.g. device_add) */
 };
 
 /*

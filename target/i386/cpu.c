@@ -113,6 +113,13 @@ void x86_cpu_list(GString *out)
     g_string_append(out, "\n");
 }
 
+void x86_cpu_foreach_model(void (*fn)(const X86CPUModel *m, void *opaque), void *opaque)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(models); i++) {
+        fn(&models[i], opaque);
+    }
+}
+
 static const FeatureName *feature_find(const char *name)
 {
     g_autofree char *n = g_strdelimit(g_strdup(name), "_", '-');

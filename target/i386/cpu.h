@@ -262,6 +262,8 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
 bool cpu_x86_has_feature(CPUX86State *env, FeatureWord w, uint32_t bit);
 void x86_cpu_reset(CPUX86State *env);
 void x86_cpu_list(GString *out);
+/* Every model -cpu accepts, in table order (query-cpu-definitions). */
+void x86_cpu_foreach_model(void (*fn)(const X86CPUModel *m, void *opaque), void *opaque);
 
 /* Register dump in QEMU's `info registers` layout (monitor.c). */
 #define X86_DUMP_FPU  1          /* FCW/FPR/XMM lines (info registers) */

@@ -703,7 +703,7 @@ class TestTranscriptReplay(MonitorTestBase):
             "-qmp", "unix:@TMP@/qmp1.sock,server=on,wait=off"]
     SECTIONS = ["query-version", "query-status", "query-name", "query-uuid",
                 "stop / cont (STOP and RESUME events)", "Error replies"]
-    NEEDS_DEVICES = ("blockdev-add", "device_add", "device_del", "set_password")
+    NEEDS_DEVICES = ("blockdev-add", "set_password")
 
     def setUp(self):
         super().setUp()
@@ -869,6 +869,109 @@ class TestChardevCLI(MonitorTestBase):
         fname, line = r["kemu"]
         self.assertRegex(fname, r"^pty:/dev/pts/\d+$")
         self.assertEqual(line.decode(), "char device redirected to %s (label p)\n" % fname[4:])
+
+
+DEVICE_STEPS = [
+    '{"execute": "device_add", "arguments": {"driver": "no-such-device", "id": "zz"}}',
+    '{"execute": "device_add", "arguments": {"id": "zz"}}',
+    '{"execute": "device_add", "arguments": {}}',
+    '{"execute": "device_add"}',
+    '{"execute": "device_add", "arguments": {"driver": 5}}',
+    '{"execute": "device_add", "arguments": {"driver": "nosuch", "id": "1bad"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "id": ""}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-debugcon", "id": "dc1"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "id": "s1"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "id": {"a": 1}}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "id": "ser0"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-debug-exit", "id": "de"}}',
+    '{"execute": "device_add", "arguments": {"driver": "i8042", "id": "kb", "x": null}}',
+    '{"execute": "device_add", "arguments": {"driver": "mc146818rtc", "id": "rtc2"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-debugcon", "bus": "nosuch"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "bus": "pci.0"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "bus": "isa.0"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-serial", "iobase": "zz"}}',
+    '{"execute": "device_add", "arguments": {"driver": "isa-pit", "id": "pit"}}',
+    '{"execute": "device_add", "arguments": {"driver": "hpet", "id": "hp"}}',
+    '{"execute": "device_add", "arguments": {"driver": "PIIX3", "id": "p3"}}',
+    '{"execute": "device_add", "arguments": {"driver": "i440FX", "id": "p3"}}',
+    '{"execute": "device_add", "arguments": {"driver": "ioapic", "id": "p3"}}',
+    '{"execute": "device_del", "arguments": {"id": 7}}',
+    '{"execute": "device_del", "arguments": {}}',
+    '{"execute": "device_del"}',
+    '{"execute": "device_del", "arguments": {"id": "x", "extra": 1}}',
+    '{"execute": "device_del", "arguments": {"id": "no-such-id"}}',
+    '{"execute": "device_del", "arguments": {"id": "/machine/unattached/device[0]"}}',
+    '{"execute": "device_del", "arguments": {"id": "/machine"}}',
+    '{"execute": "device_del", "arguments": {"id": "/"}}',
+    '{"execute": "device_del", "arguments": {"id": ""}}',
+    '{"execute": "device_del", "arguments": {"id": "/machine/peripheral"}}',
+    '{"execute": "device_del", "arguments": {"id": "/machine/peripheral-anon/device[0]"}}',
+    '{"execute": "device_del", "arguments": {"id": "ser0"}}',
+    '{"execute": "device_del", "arguments": {"id": "ser0/"}}',
+    '{"execute": "device_del", "arguments": {"id": "/machine/peripheral/ser0"}}',
+    '{"execute": "query-cpu-definitions", "arguments": {"x": 1}}',
+]
+
+DEVICE_HMP = [
+    "device_add nosuchdev", "device_add", "device_add isa-serial,id=s2",
+    "device_add isa-serial,id=ser0", "device_add driver=isa-serial", "device_add ,id=x",
+    "device_add isa-serial,,id=x", "device_add isa-serial,id", "device_add isa-serial,id=1bad",
+    "device_add isa-serial,id=a,id=b", "device_add nosuch,help", "device_del nosuch",
+    "device_del", "device_del ser0", "device_del a b", "device_del /machine/unattached/device[0]",
+    "device_del \"\"", "help device_add", "help device_del",
+]
+
+
+class TestDevices(MonitorTestBase):
+    """device_add / device_del errors (kemu has no hotpluggable bus, so every
+    device_add fails the way QEMU's does for ISA/sysbus devices) and
+    query-cpu-definitions, on -M pc and -M none."""
+    PC = ["-M", "pc", "-S", "-nodefaults", "-display", "none", "-smp", "2",
+          "-device", "isa-serial,id=ser0",
+          "-qmp", "unix:@TMP@/qmp.sock,server=on,wait=off"]
+    NONE = BASE + ["-qmp", "unix:@TMP@/qmp.sock,server=on,wait=off"]
+
+    def session(self, inst):
+        c = inst.qmp()
+        out = []
+        for step in DEVICE_STEPS:
+            c.send_raw(step.encode() + b"\n")
+            out.append((step, norm_bytes(c.read_line(10) or b"(timeout)")))
+        for line in DEVICE_HMP:
+            r = c.cmd("human-monitor-command", {"command-line": line})
+            out.append((line, r))
+        names = {x["name"] for x in c.command("query-commands")}
+        defs = c.command("query-cpu-definitions")
+        c.close()
+        return out, names, defs
+
+    def check(self, args):
+        r = self.each(args, self.session)
+        out, names, defs = r["kemu"]
+        self.assertTrue({"device_add", "device_del", "query-cpu-definitions"} <= names)
+        self.assertEqual([d["name"] for d in defs], ["max", "host", "qemu64"])
+        self.assertEqual(out[0][1], b'{"error": {"class": "GenericError", '
+                         b'"desc": "\'no-such-device\' is not a valid device model name"}}')
+        if "qemu" in r:
+            qout, _, qdefs = r["qemu"]
+            for (step, got), (_, want) in zip(out, qout):
+                self.assertEqual(got, want, step)
+            # the same entries as QEMU's for the models kemu has, in QEMU's
+            # order and key order (kemu has no qemu64-v1, so no alias-of)
+            byname = {d["name"]: d for d in qdefs}
+            for d in defs:
+                want = dict(byname[d["name"]])
+                want.pop("alias-of", None)
+                self.assertEqual(list(d.items()), list(want.items()))
+            qnames = [d["name"] for d in qdefs]
+            self.assertEqual([d["name"] for d in defs],
+                             sorted((d["name"] for d in defs), key=qnames.index))
+
+    def test_pc(self):
+        self.check(self.PC)
+
+    def test_none(self):
+        self.check(self.NONE)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,12 @@ struct Interp {
 
     TLBEntry tlb[TLB_SIZE];      /* data accesses */
     TLBEntry itlb[TLB_SIZE];     /* instruction fetch */
+    /* the code page decode_fetch used last: its page number and host
+     * address, valid while the ITLB entry and the CPL it was checked for
+     * are unchanged (tlb_flush*, tlb_fill and interp_update_mode reset
+     * fvpn to ~0) */
+    uint64_t fvpn;
+    uint8_t *fhost;
     unsigned fv_gen;             /* FlatView generation the TLB is valid for */
     uint64_t a20_cached;         /* env->a20_mask the TLB is valid for */
     DCEntry *dc;
@@ -478,7 +484,16 @@ static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
         e = &s->dc[DC_SLOT(lip)];
     }
     if (likely(e->lip == lip && e->insn.dc_mode == s->code_size)) {
-        uint8_t *p = tlb_hit(s, lip, 16, ACC_X);
+        uint8_t *p;
+        if (likely((lip >> 12) == s->fvpn && (lip & 0xfff) <= 4096 - 16)) {
+            p = s->fhost + (lip & 0xfff);
+        } else {
+            p = tlb_hit(s, lip, 16, ACC_X);
+            if (p) {
+                s->fvpn = lip >> 12;
+                s->fhost = p - (lip & 0xfff);
+            }
+        }
         if (likely(p != NULL)) {
             unsigned len = e->insn.len;
             uint64_t a, b;

@@ -28,6 +28,7 @@
 
 void tlb_flush(Interp *s, bool include_global)
 {
+    s->fvpn = ~0ull;
     for (unsigned k = 0; k < 2 * TLB_SIZE; k++) {
         TLBEntry *e = k < TLB_SIZE ? &s->tlb[k] : &s->itlb[k - TLB_SIZE];
         if (include_global || !(e->slow_perm & PERM_GLOBAL)) {
@@ -41,6 +42,7 @@ void tlb_flush(Interp *s, bool include_global)
 void tlb_flush_page(Interp *s, uint64_t la)
 {
     uint64_t vpn = la >> 12;
+    s->fvpn = ~0ull;
     for (int t = 0; t < 2; t++) {
         TLBEntry *tlb = t ? s->itlb : s->tlb;
         TLBEntry *e = &tlb[vpn & (TLB_SIZE - 1)];
@@ -256,6 +258,8 @@ static TLBEntry *tlb_fill(Interp *s, uint64_t la, int acc, bool user)
     uint64_t vpn = la >> 12;
     TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
     uint32_t perm;
+
+    s->fvpn = ~0ull;
 
     if (!(env->cr[0] & CR0_PG)) {
         w.pa = (la & ~0xfffull) & env->a20_mask;

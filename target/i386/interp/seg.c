@@ -475,6 +475,7 @@ void interp_update_mode(Interp *s)
     s->perm_need[ACC_R] = user ? PERM_UR : PERM_R;
     s->perm_need[ACC_W] = user ? PERM_UW : PERM_W;
     s->perm_need[ACC_X] = user ? PERM_UX : PERM_X;
+    s->fvpn = ~0ull;
 }
 
 /* ---- instructions ---- */
