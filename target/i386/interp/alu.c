@@ -857,7 +857,12 @@ static HANDLER(h_lea)
 {
     set_reg(s, i->reg, insn_ea(s, i), i->opsize, REX);
 }
-FAM1(LEA, h_lea);
+#define GEN_LEA(SZ) \
+    static void h_lea_##SZ(Interp *s, const Insn *i) { set_reg(s, i->reg, insn_ea(s, i), SZ, REX); }
+GEN_LEA(2)
+GEN_LEA(4)
+GEN_LEA(8)
+const InsnHandler F_LEA[8] = { h_lea, h_lea_2, h_lea_4, h_lea_8, h_lea, h_lea_2, h_lea_4, h_lea_8 };
 
 static HANDLER(h_movzx_b) { set_reg(s, i->reg, e_ld(s, i, 1), i->opsize, REX); }
 static HANDLER(h_movzx_w) { set_reg(s, i->reg, e_ld(s, i, 2), i->opsize, REX); }
@@ -868,10 +873,29 @@ static HANDLER(h_movsxd)
     uint64_t v = e_ld(s, i, 4);
     set_reg(s, i->reg, i->opsize == 8 ? sext(v, 4) : v, i->opsize, REX);
 }
-FAM1(MOVZX_B, h_movzx_b);
-FAM1(MOVZX_W, h_movzx_w);
-FAM1(MOVSX_B, h_movsx_b);
-FAM1(MOVSX_W, h_movsx_w);
+/* MOVZX/MOVSX specialised by form and destination size (hot in compiled
+ * code); the 8-bit slots cannot be decoded and keep the generic handler. */
+#define MOVX_ZX(v, n) (v)
+#define MOVX_SX(v, n) sext(v, n)
+#define GEN_MOVX(NAME, SRC, EXT, SZ)                                           \
+    static void NAME##_r##SZ(Interp *s, const Insn *i)                         \
+    {                                                                          \
+        set_reg(s, i->reg, EXT(get_reg(s, i->rm, SRC, REX), SRC), SZ, REX);    \
+    }                                                                          \
+    static void NAME##_m##SZ(Interp *s, const Insn *i)                         \
+    {                                                                          \
+        set_reg(s, i->reg, EXT(ld(s, i->seg, insn_ea(s, i), SRC), SRC), SZ, REX); \
+    }
+#define GEN_MOVX_ALL(NAME, SRC, EXT, GENERIC)                                  \
+    GEN_MOVX(NAME, SRC, EXT, 2)                                                \
+    GEN_MOVX(NAME, SRC, EXT, 4)                                                \
+    GEN_MOVX(NAME, SRC, EXT, 8)                                                \
+    const InsnHandler F_##NAME[8] = { GENERIC, NAME##_r2, NAME##_r4, NAME##_r8, \
+                                      GENERIC, NAME##_m2, NAME##_m4, NAME##_m8 };
+GEN_MOVX_ALL(MOVZX_B, 1, MOVX_ZX, h_movzx_b)
+GEN_MOVX_ALL(MOVZX_W, 2, MOVX_ZX, h_movzx_w)
+GEN_MOVX_ALL(MOVSX_B, 1, MOVX_SX, h_movsx_b)
+GEN_MOVX_ALL(MOVSX_W, 2, MOVX_SX, h_movsx_w)
 FAM1(MOVSXD, h_movsxd);
 
 static HANDLER(h_cmov)

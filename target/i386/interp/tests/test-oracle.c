@@ -181,6 +181,8 @@ static const Case cases[] = {
     { "xchg", { 0x87 }, 1, -1, 0, false, FL_ALL, K_PLAIN, false },
     { "movzxb", { 0x0f, 0xb6 }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
     { "movsxw", { 0x0f, 0xbf }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
+    { "movzxw", { 0x0f, 0xb7 }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
+    { "movsxb", { 0x0f, 0xbe }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
     { "cmovz", { 0x0f, 0x44 }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
     { "cmovl", { 0x0f, 0x4c }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
     { "cmovbe", { 0x0f, 0x46 }, 2, -1, 0, false, FL_ALL, K_PLAIN, false },
