@@ -491,3 +491,37 @@ int blk_flush(BlockBackend *blk)
 {
     return sync_rw(blk, BLK_REQ_FLUSH, 0, NULL, 0);
 }
+
+/* Open a format driver on top of an already open node (blockdev-add with
+ * "file": "<node-name>"). Takes a reference to 'file'. The backing chain
+ * is not opened (the caller links bs->backing itself). */
+BlockDriverState *bdrv_open_format_on(BlockDriverState *file, const char *fmt,
+                                      KVDict *opts, int flags, Error **errp)
+{
+    const BlockDriver *drv = bdrv_find_format(fmt);
+    if (!drv || !drv->is_format) {
+        error_setg(errp, "Unknown driver '%s'", fmt);
+        return NULL;
+    }
+    BlockDriverState *bs = g_new0(BlockDriverState, 1);
+    bs->drv = drv;
+    bs->filename = g_strdup(file->filename);
+    bs->refcnt = 1;
+    g_mutex_init(&bs->lock);
+    if (drv->instance_size) {
+        bs->opaque = g_malloc0(drv->instance_size);
+    }
+    bdrv_ref(file);
+    bs->file = file;
+    bs->open_flags = flags;
+    bs->read_only = !(flags & BDRV_O_RDWR);
+    if (drv->open(bs, opts, flags, errp) < 0) {
+        bdrv_unref(file);
+        g_mutex_clear(&bs->lock);
+        g_free(bs->opaque);
+        g_free(bs->filename);
+        g_free(bs);
+        return NULL;
+    }
+    return bs;
+}

@@ -703,9 +703,7 @@ static const MonCmd qmp_cmds[] = {
       .hmp_args = "nodes:-n,verbose:-v,device:s?", .params = "[-n] [-v] [device]",
       .help = "show info of one block device or all block devices (-n: show named nodes; "
               "-v: show details)", .qmp = qmp_empty_list },
-    { .name = "query-blockstats", .args = "query-nodes:b?", .hmp = "info blockstats",
-      .params = "", .help = "show block device statistics", .qmp = qmp_empty_list },
-    { .name = "query-named-block-nodes", .args = "flat:b?", .qmp = qmp_empty_list },
+    /* query-blockstats, query-named-block-nodes: cmds-block.c */
     { .name = "query-block-jobs", .qmp = qmp_empty_list },
     { .name = "query-iothreads", .hmp = "info iothreads", .params = "", .help = "show iothreads",
       .qmp = qmp_empty_list },

@@ -19,6 +19,7 @@
 #include "hw/machine.h"
 #include "hw/qdev.h"
 #include "kemu-config.h"
+#include "monitor/monitor.h"
 #include "system/cpus.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
@@ -826,9 +827,18 @@ int main(int argc, char **argv)
     for (guint i = 0; i < c.drives->len; i++) {
         OptArg *o = &g_array_index(c.drives, OptArg, i);
         loc_set_option(o->opt, o->arg);
+        if (!strcmp(o->opt + strspn(o->opt, "-"), "blockdev")) {
+            Error *err = NULL;
+            if (!blockdev_add_str(o->arg, &err)) {
+                error_report_err(err);
+                exit(1);
+            }
+            continue;
+        }
         error_report("machine type does not support this drive: disks are not supported by kemu yet");
         exit(1);
     }
+    loc_clear();
 
     Machine *m = g_new0(Machine, 1);
     m->cls = mc;

@@ -145,6 +145,10 @@ char *bdrv_resolve_backing_name(const char *image, const char *backing);
 int bdrv_create(const char *fmt, const char *filename, KVDict *opts, Error **errp);
 /* Innermost protocol node (for locks, allocated size). */
 BlockDriverState *bdrv_protocol_node(BlockDriverState *bs);
+/* Open format 'fmt' over the open node 'file' (takes a reference to it);
+ * no backing file is opened. */
+BlockDriverState *bdrv_open_format_on(BlockDriverState *file, const char *fmt,
+                                      KVDict *opts, int flags, Error **errp);
 
 /* ---- Device-facing asynchronous API (block-backend.c) ---- */
 

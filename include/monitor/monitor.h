@@ -51,6 +51,8 @@ void mon_cmds_foreach(void (*fn)(const MonCmd *cmd, void *opaque), void *opaque)
 
 /* -mon chardev=X,mode=readline|control[,pretty=on] (and -qmp/-monitor). */
 bool monitor_init_opts(KVDict *opts, Error **errp);
+/* -blockdev key=value or JSON: create the named node(s) (cmds-block.c). */
+bool blockdev_add_str(const char *arg, Error **errp);
 Monitor *monitor_new(Chardev *chr, bool qmp, bool pretty, Error **errp);
 /* Flush held replies and output (exit notifier; safe to call twice). */
 void monitor_cleanup(void);

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""Named block nodes over QMP and -blockdev: blockdev-add (libvirt's file +
+qcow2 pair, nested "file" objects, raw), blockdev-del, query-named-block-nodes
+(flat and not), query-block and query-blockstats (with query-nodes), and
+their errors. Each session runs against kemu and, when installed, Debian's
+QEMU 7.2 on freshly created images in the same temporary directory; replies
+are compared after normalising what differs by nature (timestamps, auto
+node names "#blockNNN", actual-size, version micro/package, binary name).
+Without QEMU, kemu's replies are checked against the expected texts below.
+
+Environment: KEMU (kemu-system-x86_64 path), QEMU (reference; "none" skips).
+Standard library only. Prints "N passed, N failed"; exit status 1 on failure.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def find_kemu():
+    env = os.environ.get("KEMU")
+    if env:
+        return env
+    for cand in ("build/kemu-system-x86_64", "builddir/kemu-system-x86_64"):
+        p = os.path.join(ROOT, cand)
+        if os.path.exists(p):
+            return p
+    return shutil.which("kemu-system-x86_64")
+
+
+KEMU = find_kemu()
+QEMU = os.environ.get("QEMU", "/usr/bin/qemu-system-x86_64")
+if QEMU == "none" or not os.path.exists(QEMU):
+    QEMU = None
+QEMU_IMG = shutil.which("qemu-img")
+KEMU_IMG = os.path.join(os.path.dirname(KEMU or ""), "kemu-img")
+IMG = QEMU_IMG or (KEMU_IMG if os.path.exists(KEMU_IMG) else None)
+BASE = ["-M", "none", "-S", "-nodefaults", "-display", "none", "-qmp", "stdio"]
+
+
+def make_images(d):
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    subprocess.run([IMG, "create", "-f", "qcow2", os.path.join(d, "a.qcow2"), "64M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([IMG, "create", "-f", "qcow2", os.path.join(d, "c.qcow2"), "32M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([IMG, "create", "-f", "raw", os.path.join(d, "b.raw"), "1M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    # a file whose length is not a multiple of 512
+    with open(os.path.join(d, "odd.raw"), "wb") as f:
+        f.write(b"x" * 1000)
+
+
+def norm(line):
+    line = re.sub(r"#block\d+", "#blockN", line)
+    line = re.sub(r'"actual-size": \d+', '"actual-size": A', line)
+    line = re.sub(r'"seconds": \d+, "microseconds": \d+', '"seconds": S, "microseconds": U', line)
+    line = re.sub(r'"micro": \d+', '"micro": M', line)
+    line = re.sub(r'"package": "[^"]*"', '"package": "P"', line)
+    line = re.sub(r"^[a-z]+-system-x86_64: ", "BIN: ", line)
+    return line
+
+
+def run(binary, d, args, cmds):
+    script = "".join(json.dumps(c) + "\n" for c in
+                     [{"execute": "qmp_capabilities"}] + cmds + [{"execute": "quit"}])
+    script = script.replace("@D@", d)
+    args = [a.replace("@D@", d) for a in args]
+    p = subprocess.run([binary] + BASE + args, input=script.encode(), capture_output=True,
+                       timeout=30)
+    out = [norm(x) for x in p.stdout.decode().splitlines()]
+    err = [norm(x) for x in p.stderr.decode().splitlines()]
+    return p.returncode, out, err
+
+
+def F(d, name):
+    return os.path.join(d, name)
+
+
+LIBVIRT_FILE = {"driver": "file", "filename": "@D@/a.qcow2", "node-name": "libvirt-1-storage",
+                "auto-read-only": True, "discard": "unmap"}
+LIBVIRT_FMT = {"node-name": "libvirt-1-format", "read-only": False, "driver": "qcow2",
+               "file": "libvirt-1-storage", "backing": None}
+
+
+def add(a):
+    return {"execute": "blockdev-add", "arguments": a}
+
+
+def dele(n):
+    return {"execute": "blockdev-del", "arguments": {"node-name": n}}
+
+
+NB = {"execute": "query-named-block-nodes", "arguments": {"flat": True}}
+NB_TREE = {"execute": "query-named-block-nodes"}
+QB = {"execute": "query-block"}
+QBS = {"execute": "query-blockstats"}
+QBS_NODES = {"execute": "query-blockstats", "arguments": {"query-nodes": True}}
+
+# (name, extra args, commands, expected substrings in kemu's output when no QEMU)
+SESSIONS = [
+    ("libvirt pair + queries + del", [],
+     [add(LIBVIRT_FILE), add(LIBVIRT_FMT), NB, NB_TREE, QB, QBS, QBS_NODES,
+      dele("libvirt-1-storage"), dele("libvirt-1-format"), dele("libvirt-1-storage"), NB],
+     ['"node-name": "libvirt-1-format"', '"format-specific"',
+      "Block device libvirt-1-storage is in use", '{"return": []}']),
+    ("errors", [],
+     [add(LIBVIRT_FILE), add(LIBVIRT_FILE),
+      add({"driver": "file", "filename": "@D@/nope.qcow2", "node-name": "n1"}),
+      add({"driver": "bogus", "filename": "@D@/a.qcow2", "node-name": "n2"}),
+      add({"driver": "qcow2", "node-name": "x",
+           "file": {"driver": "file", "filename": "does-not-exist.qcow2"}}),
+      add({"driver": "qcow2", "node-name": "y", "file": "nonode"}),
+      add({"driver": "qcow2", "node-name": "y"}),
+      add({"driver": "file", "node-name": "z"}),
+      add({"driver": "file", "filename": "@D@/a.qcow2"}),
+      add({"driver": "file", "filename": "@D@/b.raw", "node-name": "w", "foo": 1}),
+      {"execute": "blockdev-add", "arguments": {"node-name": "v"}},
+      dele("x"), {"execute": "blockdev-del", "arguments": {}}, NB],
+     ["Duplicate nodes with node-name='libvirt-1-storage'",
+      "Could not open '@D@/nope.qcow2': No such file or directory",
+      "Parameter 'driver' does not accept value 'bogus'",
+      "Cannot find device='nonode' nor node-name='nonode'",
+      "Failed to find node with node-name='x'"]),
+    ("nested file, raw, odd size", [],
+     [add({"driver": "raw", "node-name": "r1",
+           "file": {"driver": "file", "filename": "@D@/b.raw"}}),
+      add({"driver": "qcow2", "node-name": "q1",
+           "file": {"driver": "file", "filename": "@D@/c.qcow2", "cache": {"direct": True}}}),
+      add({"driver": "file", "node-name": "o1", "filename": "@D@/odd.raw",
+           "read-only": True, "detect-zeroes": "on"}),
+      NB, QBS_NODES, dele("r1"), dele("q1"), dele("o1"), NB],
+     ['"node-name": "r1"', '"virtual-size": 1024']),
+    ("-blockdev JSON (libvirt)",
+     ["-blockdev", json.dumps(LIBVIRT_FILE), "-blockdev", json.dumps(LIBVIRT_FMT)],
+     [NB, QB, dele("libvirt-1-format"), dele("libvirt-1-storage")],
+     ['"node-name": "libvirt-1-storage"']),
+    ("-blockdev key=value",
+     ["-blockdev", "driver=file,filename=@D@/a.qcow2,node-name=s1",
+      "-blockdev", "driver=qcow2,file=s1,node-name=f1",
+      "-blockdev", "driver=raw,node-name=r,file.driver=file,file.filename=@D@/b.raw"],
+     [NB_TREE], ['"node-name": "f1"']),
+]
+
+CMDLINE_ERRORS = [
+    ["-blockdev", "driver=file,filename=@D@/nope,node-name=x"],
+    ["-blockdev", "driver=qcow2,file=zz,node-name=x"],
+    ["-blockdev", "driver=file,filename=@D@/a.qcow2"],
+    ["-blockdev", "driver=bogus,node-name=x"],
+    ["-blockdev", "driver=file,filename=@D@/a.qcow2,node-name=s,foo=bar"],
+    ["-blockdev", "driver=file,node-name=s"],
+    ["-blockdev", "driver=file,filename=@D@/a.qcow2,node-name=s",
+     "-blockdev", "driver=file,filename=@D@/b.raw,node-name=s"],
+]
+
+
+def main():
+    passed = failed = 0
+    if not KEMU or not IMG:
+        print("SKIP: need KEMU and qemu-img/kemu-img")
+        print("0 passed, 0 failed")
+        return 0
+    d = tempfile.mkdtemp(prefix="kemu-blk-")
+    try:
+        cases = [(n, a, c, e, True) for n, a, c, e in SESSIONS]
+        cases += [("cmdline error %s" % " ".join(a), a, [], [], False) for a in CMDLINE_ERRORS]
+        for name, args, cmds, expect, _ in cases:
+            make_images(d)
+            k = run(KEMU, d, args, cmds)
+            ok = True
+            why = ""
+            if QEMU:
+                make_images(d)
+                q = run(QEMU, d, args, cmds)
+                if k != q:
+                    ok = False
+                    why = "differs from QEMU"
+                    for i, (x, y) in enumerate(zip(k[1] + k[2], q[1] + q[2])):
+                        if x != y:
+                            why += "\n  kemu: %s\n  qemu: %s" % (x[:400], y[:400])
+                            break
+                    else:
+                        why += "\n  kemu rc=%d %r\n  qemu rc=%d %r" % (k[0], k[1:], q[0], q[1:])
+            else:
+                text = "\n".join(k[1] + k[2])
+                for e in expect:
+                    if e.replace("@D@", d) not in text:
+                        ok = False
+                        why = "missing %r" % e
+            if ok:
+                passed += 1
+                print("ok   %s" % name)
+            else:
+                failed += 1
+                print("FAIL %s: %s" % (name, why))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
