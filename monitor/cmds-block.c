@@ -23,6 +23,7 @@ struct BlkNode {
     BlockDriverState *bs;       /* one reference held by the node */
     BlkNode *file;              /* child node (named or implicit) */
     BlkNode *backing;           /* backing node given by node-name */
+    BlkNode *auto_backing;      /* implicit nodes of a backing chain opened from the header */
     bool implicit;              /* auto-named child, deleted with its parent */
     int parents;                /* nodes using this one as file/backing */
     bool ro, direct, no_flush;
@@ -56,9 +57,49 @@ static void node_free(BlkNode *n)
     if (n->file && n->file->implicit) {
         node_free(n->file);
     }
+    if (n->auto_backing) {
+        node_free(n->auto_backing);
+    }
     g_free(n->name);
     g_free(n->detect_zeroes);
     g_free(n);
+}
+
+static BlkNode *node_new_implicit(BlockDriverState *bs)
+{
+    BlkNode *n = g_new0(BlkNode, 1);
+    n->name = g_strdup_printf("#block%u%02d", ++block_id_counter, g_random_int_range(0, 100));
+    g_free(bs->node_name);
+    bs->node_name = g_strdup(n->name);
+    bdrv_ref(bs);
+    n->bs = bs;
+    n->implicit = true;
+    n->ro = bs->read_only;
+    n->direct = !!(bs->open_flags & BDRV_O_NOCACHE);
+    n->no_flush = !!(bs->open_flags & BDRV_O_NO_FLUSH);
+    n->detect_zeroes = g_strdup("off");
+    return n;
+}
+
+/* Nodes for a backing chain bdrv_open() opened from an image header (QEMU
+ * names them "#blockNNN"): each file child, then its format node. */
+static BlkNode *register_chain(BlockDriverState *bs)
+{
+    BlkNode *file = NULL;
+    if (bs->file) {
+        file = node_new_implicit(bs->file);
+        graph = g_list_append(graph, file);
+    }
+    BlkNode *n = node_new_implicit(bs);
+    n->file = file;
+    if (file) {
+        file->parents++;
+    }
+    graph = g_list_append(graph, n);
+    if (bs->backing) {
+        n->auto_backing = register_chain(bs->backing);
+    }
+    return n;
 }
 
 static bool is_protocol(const char *drv)
@@ -78,6 +119,16 @@ static bool node_name_ok(const char *id)
         }
     }
     return true;
+}
+
+static bool kv_has_prefix(const KVDict *o, const char *prefix)
+{
+    for (int i = 0; i < o->n; i++) {
+        if (g_str_has_prefix(o->p[i].key, prefix)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool get_bool(KVDict *o, const char *key, bool def, bool *out, Error **errp)
@@ -175,13 +226,23 @@ static BlkNode *node_add(KVDict *o, bool backing_null, bool implicit, bool paren
                 return NULL;
             }
         }
+        if (strcmp(drv, "qcow2") && (backing_null || kv_has(o, "backing") ||
+                                     kv_has_prefix(o, "backing."))) {
+            error_setg(errp, "Parameter 'backing' is unexpected");
+            goto fail;
+        }
+        if (kv_has_prefix(o, "backing.")) {
+            error_setg(errp, "Parameter 'backing' does not accept a nested node in kemu");
+            goto fail;
+        }
         const char *bref = kv_peek(o, "backing");
         if (bref) {
             kv_get(o, "backing");
             if (*bref && strcmp(bref, "null")) {
                 backing = node_find(bref);
                 if (!backing) {
-                    error_setg(errp, "Cannot find device='%s' nor node-name='%s'", bref, bref);
+                    error_setg(errp, "Could not open backing file: Cannot find device='%s' "
+                               "nor node-name='%s'", bref, bref);
                     goto fail;
                 }
             } else {
@@ -247,6 +308,9 @@ static BlkNode *node_add(KVDict *o, bool backing_null, bool implicit, bool paren
         backing->parents++;
     }
     graph = g_list_append(graph, n);
+    if (bs->backing && !backing) {
+        n->auto_backing = register_chain(bs->backing);
+    }
     return n;
 
 fail:
@@ -256,9 +320,64 @@ fail:
     return NULL;
 }
 
+/* The QAPI visitor's type checks (BlockdevOptions) for the members kemu
+ * knows, with QEMU's texts; nested "file" objects are checked too. */
+static bool check_types(JsonObject *o, const char *prefix, Error **errp)
+{
+    static const struct { const char *key; JsonType t; const char *name; } members[] = {
+        { "driver", JSON_STRING, "string" }, { "node-name", JSON_STRING, "string" },
+        { "filename", JSON_STRING, "string" }, { "discard", JSON_STRING, "string" },
+        { "detect-zeroes", JSON_STRING, "string" }, { "aio", JSON_STRING, "string" },
+        { "locking", JSON_STRING, "string" },
+        { "read-only", JSON_BOOL, "boolean" }, { "auto-read-only", JSON_BOOL, "boolean" },
+        { "force-share", JSON_BOOL, "boolean" }, { "cache", JSON_OBJECT, "object" },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(members); i++) {
+        JsonValue *v = json_object_get(o, members[i].key);
+        if (v && v->type != members[i].t) {
+            error_setg(errp, "Invalid parameter type for '%s%s', expected: %s", prefix,
+                       members[i].key, members[i].name);
+            return false;
+        }
+    }
+    JsonValue *c = json_object_get(o, "cache");
+    if (c) {
+        static const char *const cb[] = { "direct", "no-flush" };
+        for (unsigned i = 0; i < G_N_ELEMENTS(cb); i++) {
+            JsonValue *v = json_object_get(c, cb[i]);
+            if (v && v->type != JSON_BOOL) {
+                error_setg(errp, "Invalid parameter type for '%scache.%s', expected: boolean",
+                           prefix, cb[i]);
+                return false;
+            }
+        }
+    }
+    JsonValue *f = json_object_get(o, "file");
+    if (f && f->type != JSON_STRING && f->type != JSON_OBJECT) {
+        error_setg(errp, "Invalid parameter type for '%sfile', expected: BlockdevRef", prefix);
+        return false;
+    }
+    if (f && f->type == JSON_OBJECT) {
+        g_autofree char *sub = g_strdup_printf("%sfile.", prefix);
+        if (!check_types(f, sub, errp)) {
+            return false;
+        }
+    }
+    JsonValue *b = json_object_get(o, "backing");
+    if (b && b->type != JSON_STRING && b->type != JSON_OBJECT && b->type != JSON_NULL) {
+        error_setg(errp, "Invalid parameter type for '%sbacking', expected: BlockdevRefOrNull",
+                   prefix);
+        return false;
+    }
+    return true;
+}
+
 /* Add a root node from a JSON object (QMP arguments, -blockdev '{...}'). */
 static bool blockdev_add_json(JsonObject *args, Error **errp)
 {
+    if (!check_types(args, "", errp)) {
+        return false;
+    }
     JsonValue *copy = json_copy(args);
     bool backing_null = false;
     JsonValue *b = json_object_get(copy, "backing");
@@ -319,16 +438,27 @@ static JsonValue *qmp_blockdev_del(Monitor *mon, JsonObject *args, Error **errp)
         error_setg(errp, "Failed to find node with node-name='%s'", name);
         return NULL;
     }
+    /* QEMU's order: attached to a device, op blockers, ownership, refcount */
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        if (blk_bs(blk) == n->bs) {
+            error_setg(errp, "Node %s is in use", name);
+            return NULL;
+        }
+    }
+    for (GList *l = graph; l; l = l->next) {
+        BlkNode *p = l->data;
+        if (p->backing == n) {
+            error_setg(errp, "Node '%s' is busy: node is used as backing hd of '%s'",
+                       name, p->name);
+            return NULL;
+        }
+    }
     if (n->implicit) {
         error_setg(errp, "Node %s is not owned by the monitor", name);
         return NULL;
     }
     if (n->parents) {
         error_setg(errp, "Block device %s is in use", name);
-        return NULL;
-    }
-    if (blk_by_name(name)) {
-        error_setg(errp, "Node '%s' is busy: node is used as backing hd of '%s'", name, name);
         return NULL;
     }
     node_free(n);
@@ -346,10 +476,59 @@ static int backing_depth(BlockDriverState *bs)
     return d;
 }
 
+static BlkNode *node_by_bs(BlockDriverState *bs)
+{
+    for (GList *l = graph; l; l = l->next) {
+        if (((BlkNode *)l->data)->bs == bs) {
+            return l->data;
+        }
+    }
+    return NULL;
+}
+
+/* A backing node given by reference that is not the one the image header
+ * names: QEMU's bdrv_refresh_filename() then describes the node as json:{}
+ * (keys sorted). */
+static bool backing_overridden(BlockDriverState *bs)
+{
+    BlkNode *n = node_by_bs(bs);
+    return n && n->backing && strcmp(bs->backing_file, bs->backing->filename);
+}
+
+static void node_json(GString *g, BlockDriverState *bs)
+{
+    g_string_append_c(g, '{');
+    if (backing_overridden(bs)) {
+        g_string_append(g, "\"backing\": ");
+        node_json(g, bs->backing);
+        g_string_append(g, ", ");
+    }
+    g_string_append(g, "\"driver\": ");
+    json_emit_string(g, bs->drv->format_name);
+    if (bs->file) {
+        g_string_append(g, ", \"file\": ");
+        node_json(g, bs->file);
+    } else {
+        g_string_append(g, ", \"filename\": ");
+        json_emit_string(g, bs->filename);
+    }
+    g_string_append_c(g, '}');
+}
+
+static char *display_filename(BlockDriverState *bs)
+{
+    if (!backing_overridden(bs)) {
+        return g_strdup(bs->filename);
+    }
+    GString *g = g_string_new("json:");
+    node_json(g, bs);
+    return g_string_free(g, false);
+}
+
 static JsonObject *image_info(BlockDriverState *bs)
 {
     JsonObject *im = json_object_new();
-    json_object_set_str(im, "filename", bs->filename);
+    json_object_set(im, "filename", json_string_take(display_filename(bs)));
     json_object_set_str(im, "format", bs->drv->format_name);
     /* QEMU's bdrv_getlength() counts whole sectors */
     int64_t len = bdrv_getlength(bs);
@@ -397,14 +576,15 @@ static JsonObject *node_info(BlkNode *n, bool flat)
 {
     BlockDriverState *bs = n->bs;
     JsonObject *o = json_object_new();
-    json_object_set_str(o, "file", bs->filename);
+    json_object_set(o, "file", json_string_take(display_filename(bs)));
     json_object_set_str(o, "node-name", n->name);
     json_object_set_bool(o, "ro", n->ro);
     json_object_set_str(o, "drv", bs->drv->format_name);
     if (bs->backing) {
         json_object_set_str(o, "backing_file", bs->backing->filename);
     }
-    json_object_set_int(o, "backing_file_depth", backing_depth(bs));
+    /* QEMU counts the backing-image levels it reports: none when flat */
+    json_object_set_int(o, "backing_file_depth", flat ? 0 : backing_depth(bs));
     json_object_set_bool(o, "encrypted", false);
     json_object_set_str(o, "detect_zeroes", n->detect_zeroes);
     static const char *const zero[] = { "bps", "bps_rd", "bps_wr", "iops", "iops_rd",
@@ -481,9 +661,7 @@ static JsonObject *node_stats(BlockDriverState *bs)
     if (bs->file) {
         json_object_set(o, "parent", node_stats(bs->file));
     }
-    if (bs->backing) {
-        json_object_set(o, "backing", node_stats(bs->backing));
-    }
+    /* "backing" only at the BlockBackend level (not with query-nodes) */
     return o;
 }
 

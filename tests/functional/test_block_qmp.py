@@ -54,6 +54,10 @@ def make_images(d):
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run([IMG, "create", "-f", "raw", os.path.join(d, "b.raw"), "1M"],
                    check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([IMG, "create", "-f", "qcow2", os.path.join(d, "base.qcow2"), "16M"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([IMG, "create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2",
+                    os.path.join(d, "top.qcow2")], check=True, stdout=subprocess.DEVNULL)
     # a file whose length is not a multiple of 512
     with open(os.path.join(d, "odd.raw"), "wb") as f:
         f.write(b"x" * 1000)
@@ -139,6 +143,24 @@ SESSIONS = [
            "read-only": True, "detect-zeroes": "on"}),
       NB, QBS_NODES, dele("r1"), dele("q1"), dele("o1"), NB],
      ['"node-name": "r1"', '"virtual-size": 1024']),
+    ("backing chain opened from the header", [],
+     [add({"driver": "qcow2", "node-name": "t1",
+           "file": {"driver": "file", "filename": "@D@/top.qcow2"}}),
+      NB_TREE, NB, QBS_NODES, dele("t1"), NB],
+     ['"backing-image"', '"full-backing-filename": "@D@/base.qcow2"']),
+    ("backing by node-name (libvirt chains)", [],
+     [add({"driver": "file", "node-name": "bf", "filename": "@D@/base.qcow2", "read-only": True}),
+      add({"driver": "qcow2", "node-name": "b", "file": "bf", "read-only": True}),
+      add({"driver": "qcow2", "node-name": "t2", "backing": "nope",
+           "file": {"driver": "file", "filename": "@D@/top.qcow2"}}),
+      add({"driver": "qcow2", "node-name": "t2",
+           "file": {"driver": "file", "filename": "@D@/top.qcow2"}, "backing": "b"}),
+      NB_TREE, NB, QBS_NODES, dele("b"), dele("t2"), dele("b"), dele("bf"), NB],
+     ["Node 'b' is busy: node is used as backing hd of 't2'", 'json:{']),
+    ("argument types, raw backing, del order", [],
+     json.loads('[{"execute": "blockdev-add", "arguments": {"driver": "qcow2", "node-name": "a", "file": 5}}, {"execute": "blockdev-add", "arguments": {"driver": "qcow2", "node-name": "a", "file": [1, 2]}}, {"execute": "blockdev-add", "arguments": {"driver": "qcow2", "node-name": "a", "file": {"driver": "qcow2", "file": {"driver": "file", "filename": "@D@/a.qcow2"}}}}, {"execute": "blockdev-add", "arguments": {"driver": "qcow2", "node-name": "a", "file": {"driver": "file", "filename": "@D@/b.raw"}}}, {"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "b", "file": {"driver": "file", "filename": "@D@/b.raw"}, "backing": {"x": 1}}}, {"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": 5, "filename": "@D@/b.raw"}}, {"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "1bad", "filename": "@D@/b.raw"}}, {"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "c", "filename": "@D@/b.raw", "read-only": "maybe"}}, {"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "c", "filename": "@D@/b.raw", "cache": "x"}}, {"execute": "blockdev-add", "arguments": {"driver": "file", "node-name": "d", "filename": "@D@/b.raw"}}, {"execute": "blockdev-add", "arguments": {"driver": "raw", "node-name": "e", "file": "d", "backing": "d"}}, {"execute": "blockdev-add", "arguments": {"driver": "qcow2", "node-name": "f", "file": {"driver": "file", "filename": "@D@/a.qcow2"}, "backing": "e"}}, {"execute": "query-named-block-nodes"}, {"execute": "query-blockstats", "arguments": {"query-nodes": true}}, {"execute": "blockdev-del", "arguments": {"node-name": "e"}}, {"execute": "blockdev-del", "arguments": {"node-name": "f"}}, {"execute": "blockdev-del", "arguments": {"node-name": "e"}}, {"execute": "blockdev-del", "arguments": {"node-name": "d"}}, {"execute": "blockdev-add", "arguments": "x"}, {"execute": "blockdev-add"}, {"execute": "query-named-block-nodes"}]') + [dele("e")],
+     ["Invalid parameter type for 'file', expected: BlockdevRef",
+      "Parameter 'backing' is unexpected"]),
     ("-blockdev JSON (libvirt)",
      ["-blockdev", json.dumps(LIBVIRT_FILE), "-blockdev", json.dumps(LIBVIRT_FMT)],
      [NB, QB, dele("libvirt-1-format"), dele("libvirt-1-storage")],
