@@ -107,19 +107,6 @@ static bool is_protocol(const char *drv)
     return !strcmp(drv, "file") || !strcmp(drv, "host_device");
 }
 
-/* QEMU's id_wellformed() check for node names. */
-static bool node_name_ok(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 static bool kv_has_prefix(const KVDict *o, const char *prefix)
 {
@@ -153,7 +140,7 @@ static BlkNode *node_add(KVDict *o, bool backing_null, bool implicit, bool paren
         error_setg(errp, "'node-name' must be specified for the root node");
         return NULL;
     }
-    if (name && !node_name_ok(name)) {
+    if (name && !id_wellformed(name)) {
         error_setg(errp, "Invalid node-name: '%s'", name);
         return NULL;
     }

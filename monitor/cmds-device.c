@@ -10,6 +10,7 @@
 #include <string.h>
 #include "hw/machine.h"
 #include "hw/qdev.h"
+#include "util/cutils.h"
 #include "monitor/monitor-internal.h"
 #include "system/cpus.h"
 #include "target/i386/cpu.h"
@@ -17,18 +18,6 @@
 
 /* ---------------------------------------------------------- device_add */
 
-static bool id_wellformed(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 typedef struct AbstractCtx {
     const DeviceClass *cls;

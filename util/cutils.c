@@ -137,6 +137,19 @@ bool strstart(const char *str, const char *prefix, const char **rest)
     return true;
 }
 
+bool id_wellformed(const char *id)
+{
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *p = id; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool write_full(int fd, const void *buf, size_t len)
 {
     const char *p = buf;

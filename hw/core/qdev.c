@@ -269,18 +269,6 @@ void dev_foreach(void (*fn)(DeviceState *dev, void *opaque), void *opaque)
     }
 }
 
-static bool id_wellformed(const char *id)
-{
-    if (!g_ascii_isalpha(id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
 
 DeviceState *dev_create_from_opts(KVDict *opts, Error **errp)
 {

@@ -31,6 +31,9 @@ int qemu_strtoi64(const char *str, int base, int64_t *out);
 bool parse_bool(const char *str, bool *out);
 /* If str starts with prefix, set *rest to after it and return true. */
 bool strstart(const char *str, const char *prefix, const char **rest);
+/* QEMU's rule for ids and node names: a letter, then letters, digits,
+ * '-', '.', '_'. */
+bool id_wellformed(const char *id);
 /* Write all of buf to fd, retrying on EINTR/short writes. */
 bool write_full(int fd, const void *buf, size_t len);
 /* Human-readable size like QEMU's size_to_str ("512 MiB"). Caller frees. */

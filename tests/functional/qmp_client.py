@@ -13,10 +13,29 @@ Exit status 1 when any command returned an error.
 
 import json
 import os
+import shutil
 import select
 import socket
 import sys
 import time
+
+
+def find_binaries():
+    """(kemu, qemu): $KEMU or build/kemu-system-x86_64; $QEMU or Debian's
+    QEMU 7.2, None when absent or QEMU=none."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    kemu = os.environ.get("KEMU")
+    if not kemu:
+        for cand in ("build/kemu-system-x86_64", "builddir/kemu-system-x86_64"):
+            if os.path.exists(os.path.join(root, cand)):
+                kemu = os.path.join(root, cand)
+                break
+        else:
+            kemu = shutil.which("kemu-system-x86_64")
+    qemu = os.environ.get("QEMU", "/usr/bin/qemu-system-x86_64")
+    if qemu == "none" or not os.path.exists(qemu):
+        qemu = None
+    return (os.path.abspath(kemu) if kemu else None), qemu
 
 
 class QMPError(Exception):

@@ -22,23 +22,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def find_kemu():
-    env = os.environ.get("KEMU")
-    if env:
-        return env
-    for cand in ("build/kemu-system-x86_64", "builddir/kemu-system-x86_64"):
-        p = os.path.join(ROOT, cand)
-        if os.path.exists(p):
-            return p
-    return shutil.which("kemu-system-x86_64")
-
-
-KEMU = find_kemu()
-QEMU = os.environ.get("QEMU", "/usr/bin/qemu-system-x86_64")
-if QEMU == "none" or not os.path.exists(QEMU):
-    QEMU = None
+sys.path.insert(0, HERE)
+from qmp_client import find_binaries  # noqa: E402
+KEMU, QEMU = find_binaries()
 QEMU_IMG = shutil.which("qemu-img")
 KEMU_IMG = os.path.join(os.path.dirname(KEMU or ""), "kemu-img")
 IMG = QEMU_IMG or (KEMU_IMG if os.path.exists(KEMU_IMG) else None)

@@ -23,28 +23,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp_client import QMPClient, connect_addr  # noqa: E402
+from qmp_client import QMPClient, connect_addr, find_binaries  # noqa: E402
 from hmp_driver import HMPDriver, expected_echo, strip_echo, PROMPT  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def find_kemu():
-    env = os.environ.get("KEMU")
-    if env:
-        return env
-    for cand in ("build/kemu-system-x86_64", "builddir/kemu-system-x86_64"):
-        p = os.path.join(ROOT, cand)
-        if os.path.exists(p):
-            return p
-    return shutil.which("kemu-system-x86_64")
-
-
-KEMU = find_kemu()
-QEMU = os.environ.get("QEMU", "/usr/bin/qemu-system-x86_64")
-if QEMU == "none" or not os.path.exists(QEMU):
-    QEMU = None
+KEMU, QEMU = find_binaries()
 
 BASE = ["-machine", "none", "-S", "-nodefaults", "-display", "none"]
 TS = re.compile(rb'"seconds": \d+, "microseconds": \d+')
