@@ -126,8 +126,11 @@ void qemu_system_reset_request(ShutdownCause cause)
     } else {
         __atomic_store_n(&reset_req, cause, __ATOMIC_SEQ_CST);
     }
-    /* stop the CPUs issuing more work until the main loop resets them */
+    /* Stop the CPUs until the main loop has reset them (QEMU stops the
+     * current CPU too): a CPU that ran on could hit the same triple fault
+     * again and queue a second, stale reset. */
     for (int i = 0; i < n_cpus; i++) {
+        cpus[i]->stop = true;
         cpu_exit_request(cpus[i]);
     }
     main_loop_wakeup();
