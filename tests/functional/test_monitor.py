@@ -59,8 +59,8 @@ def norm_msg(m):
                 v = 0
             elif k == "package" and isinstance(v, str):
                 v = "P"
-            elif k == "thread-id" and isinstance(v, int) and v > 1000:
-                v = 0
+            elif k == "thread-id" and isinstance(v, int) and "cpu-index" in m:
+                v = 0           # a host TID (props' thread-id is topology)
             out[k] = norm_msg(v)
         return out
     if isinstance(m, list):
