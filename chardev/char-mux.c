@@ -43,23 +43,9 @@ static void mux_send_event(MuxChardev *d, int idx, int event)
     }
 }
 
-static void mux_set_focus(MuxChardev *d, int focus)
-{
-    if (focus == d->focus && d->parent.fe) {
-        return;
-    }
-    if (d->focus >= 0) {
-        mux_send_event(d, d->focus, CHR_EVENT_MUX_OUT);
-    }
-    d->focus = focus;
-    d->parent.fe = d->fes[focus];
-    mux_send_event(d, focus, CHR_EVENT_MUX_IN);
-    chr_fe_accept_input(&d->be_fe);
-}
-
 static int mux_write(Chardev *chr, const uint8_t *buf, int len);
 
-/* The mux's own messages pass the timestamp filter too, as in QEMU. */
+/* Give the input focus to frontend 'focus' (MUX_OUT/MUX_IN events). */
 static void mux_switch_focus(MuxChardev *d, int focus)
 {
     if (d->focus >= 0) {
@@ -71,6 +57,15 @@ static void mux_switch_focus(MuxChardev *d, int focus)
     chr_fe_accept_input(&d->be_fe);
 }
 
+/* Focus a frontend unless it already has the focus. */
+static void mux_set_focus(MuxChardev *d, int focus)
+{
+    if (focus != d->focus || !d->parent.fe) {
+        mux_switch_focus(d, focus);
+    }
+}
+
+/* The mux's own messages pass the timestamp filter too, as in QEMU. */
 static void mux_write_raw(MuxChardev *d, const char *s)
 {
     mux_write(&d->parent, (const uint8_t *)s, (int)strlen(s));

@@ -16,6 +16,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "functional"))
+from demo_guest import build_demo  # noqa: E402
 MARK = b"KEMU-DEMO: userspace reached"
 
 
@@ -55,9 +57,7 @@ def main():
     ap.add_argument("-n", type=int, default=3)
     ap.add_argument("--timeout", type=int, default=600)
     a = ap.parse_args()
-    if not os.path.exists(os.path.join(a.demo, "initramfs.cpio.gz")):
-        subprocess.run(["sh", os.path.join(HERE, "..", "guest", "build-demo-guest.sh"), a.demo],
-                       check=True, stdout=subprocess.DEVNULL)
+    build_demo(a.demo)
     results = {}
     for name, binary in (("kemu", a.kemu), ("QEMU", a.qemu)):
         if not os.path.exists(binary):

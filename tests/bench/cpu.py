@@ -15,24 +15,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def build(demo):
-    if not os.path.exists(os.path.join(demo, "initramfs.cpio.gz")):
-        subprocess.run(["sh", os.path.join(HERE, "..", "guest", "build-demo-guest.sh"), demo],
-                       check=True, stdout=subprocess.DEVNULL)
-    exe = os.path.join(demo, "workload")
-    subprocess.run(["cc", "-O2", "-static", "-o", exe, os.path.join(HERE, "..", "guest", "workload.c"),
-                    "-lm"], check=True)
-    stage = os.path.join(demo, "workload-root")
-    os.makedirs(stage, exist_ok=True)
-    subprocess.run(["cp", exe, os.path.join(stage, "workload")], check=True)
-    extra = subprocess.run("find workload | cpio -o -H newc --quiet | gzip -9", shell=True,
-                           cwd=stage, capture_output=True, check=True).stdout
-    out = os.path.join(demo, "initramfs-workload.cpio.gz")
-    with open(os.path.join(demo, "initramfs.cpio.gz"), "rb") as f, open(out, "wb") as o:
-        o.write(f.read() + extra)
-    return exe, out
+sys.path.insert(0, os.path.join(HERE, "..", "functional"))
+from demo_guest import build_workload_initrd  # noqa: E402
 
 
 def guest_time(binary, demo, initrd, accel, n):
@@ -52,7 +36,7 @@ def main():
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("-n", type=int, default=200, help="workload iterations")
     a = ap.parse_args()
-    exe, initrd = build(a.demo)
+    exe, initrd = build_workload_initrd(a.demo)
     nat = subprocess.run([exe, "bench", str(a.n)], capture_output=True, text=True, check=True)
     native = float(re.search(r"WORKLOAD-BENCH ([0-9.]+) s", nat.stderr).group(1))
     k = guest_time(a.kemu, a.demo, initrd, a.accel, a.n) if os.path.exists(a.kemu) else None

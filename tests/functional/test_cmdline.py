@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_guest import Results  # noqa: E402
+
 KEMU = os.environ.get("KEMU", "build/kemu-system-x86_64")
 QEMU = "/usr/bin/qemu-system-x86_64"
 HAVE_QEMU = os.path.exists(QEMU)
@@ -79,20 +82,6 @@ def norm(text, binary):
     text = text.replace(name + ":", "PROG:")
     # QEMU's gtk fallback line is not part of the comparison
     return "".join(l for l in text.splitlines(True) if "gtk initialization failed" not in l)
-
-
-class Results:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}: {detail}")
 
 
 def error_cases(r):
@@ -185,8 +174,7 @@ def main():
     kvm_tcg_fallback(r)
     waits_then_sigterm(r, ["-machine", "none", "-S", "-nodefaults", "-display", "none"], "-machine none -S waits, SIGTERM ends it")
     waits_then_sigterm(r, ["-machine", "pc", "-S", "-nodefaults", "-display", "none"], "-machine pc -S waits, SIGTERM ends it")
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.summary()
 
 
 if __name__ == "__main__":

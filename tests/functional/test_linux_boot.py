@@ -15,35 +15,12 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from demo_guest import Results, build_workload_initrd  # noqa: E402
+
 KEMU = os.environ.get("KEMU", "build/kemu-system-x86_64")
 DEMO = os.environ.get("KEMU_DEMO_DIR", os.path.join(os.path.dirname(KEMU), "demo"))
-HERE = os.path.dirname(os.path.abspath(__file__))
 TIMEOUT = int(os.environ.get("KEMU_BOOT_TIMEOUT", "400"))
-
-
-def build_demo():
-    if not os.path.exists(os.path.join(DEMO, "initramfs.cpio.gz")):
-        subprocess.run(["sh", os.path.join(HERE, "..", "guest", "build-demo-guest.sh"), DEMO],
-                       check=True, stdout=subprocess.DEVNULL)
-
-
-def build_workload_initrd():
-    """The demo initramfs plus /workload (tests/guest/workload.c, static),
-    appended as a second cpio archive, and the program's native output."""
-    src = os.path.join(HERE, "..", "guest", "workload.c")
-    exe = os.path.join(DEMO, "workload")
-    subprocess.run(["cc", "-O2", "-static", "-o", exe, src, "-lm"], check=True)
-    native = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
-    stage = os.path.join(DEMO, "workload-root")
-    os.makedirs(stage, exist_ok=True)
-    subprocess.run(["cp", exe, os.path.join(stage, "workload")], check=True)
-    extra = subprocess.run("find workload | cpio -o -H newc --quiet | gzip -9", shell=True, cwd=stage,
-                           capture_output=True, check=True).stdout
-    out = os.path.join(DEMO, "initramfs-workload.cpio.gz")
-    with open(os.path.join(DEMO, "initramfs.cpio.gz"), "rb") as f, open(out, "wb") as o:
-        o.write(f.read())
-        o.write(extra)
-    return out, native
 
 
 def boot(extra, cmd, initrd=None):
@@ -76,19 +53,6 @@ def text(lines):
     return "\n".join(l for _, l in lines)
 
 
-class Results:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, name, ok, detail=""):
-        if ok:
-            self.passed += 1
-            print(f"PASS {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name}: {detail}")
-
-
 def interrupt_count(out, name_re):
     """Sum of the per-CPU counts of the /proc/interrupts line matching
     name_re, looking only after the SLEEP-END marker."""
@@ -109,9 +73,9 @@ def main():
     if not os.path.exists(KEMU):
         print(f"{KEMU} not found\n0 passed, 1 failed")
         return 1
-    build_demo()
     r = Results()
-    initrd, native = build_workload_initrd()
+    exe, initrd = build_workload_initrd(DEMO)
+    native = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
     cmd = "echo SLEEP-START; sleep 1; echo SLEEP-END; cat /proc/interrupts; /workload"
     t0 = time.monotonic()
     rc, lines = boot([], cmd, initrd)
@@ -141,8 +105,7 @@ def main():
     procs = re.search(r"^2$", out, re.M) is not None
     r.check("-smp 2: both CPUs online", online and procs, out[-600:])
     r.check("-smp 2: poweroff -f exits 0", rc == 0, f"exit status {rc}")
-    print(f"{r.passed} passed, {r.failed} failed")
-    return 1 if r.failed else 0
+    return r.summary()
 
 
 if __name__ == "__main__":

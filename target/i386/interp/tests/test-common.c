@@ -347,3 +347,17 @@ uint64_t tcpu_pop64(TestCPU *t, int idx)
     memcpy(&v, tram + t->env->segs[R_SS].base + t->env->regs[R_ESP] + 8 * idx, 8);
     return v;
 }
+
+int test_parse_hex(const char *hex, uint8_t *out)
+{
+    int n = 0;
+    while (*hex) {
+        if (*hex == ' ') {
+            hex++;
+            continue;
+        }
+        out[n++] = (uint8_t)strtoul((char[]){ hex[0], hex[1], 0 }, NULL, 16);
+        hex += 2;
+    }
+    return n;
+}

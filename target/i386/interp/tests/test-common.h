@@ -44,6 +44,8 @@ typedef struct TestCPU {
 } TestCPU;
 
 void test_machine_init(void);
+/* "0f 1f 44" → bytes; returns the count. */
+int test_parse_hex(const char *hex, uint8_t *out);
 TestCPU *tcpu_new(void);
 void tcpu_free(TestCPU *t);
 /* Put the CPU in the given mode directly (tables built in RAM). */

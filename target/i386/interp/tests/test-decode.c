@@ -103,27 +103,13 @@ static const DCase dcases[] = {
     { 2, "f3 a4", 2, 0, 0 },
 };
 
-static int parse_hex(const char *hex, uint8_t *out)
-{
-    int n = 0;
-    while (*hex) {
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-        out[n++] = (uint8_t)strtoul((char[]){ hex[0], hex[1], 0 }, NULL, 16);
-        hex += 2;
-    }
-    return n;
-}
-
 static void test_lengths(void)
 {
     for (unsigned k = 0; k < G_N_ELEMENTS(dcases); k++) {
         const DCase *c = &dcases[k];
         uint8_t buf[32];
         memset(buf, 0, sizeof(buf));
-        int n = parse_hex(c->hex, buf);
+        int n = test_parse_hex(c->hex, buf);
         Insn in;
         int r = decode_buffer(buf, n, c->mode, &in);
         int want = c->len > 0 ? c->len : -2 - (-c->len);
@@ -147,7 +133,7 @@ static void test_truncated(void)
                                  "66 0f 1f 84 00 00 00 00 00", "f0 48 0f b1 0b" };
     for (unsigned k = 0; k < G_N_ELEMENTS(enc); k++) {
         uint8_t buf[32];
-        int n = parse_hex(enc[k], buf);
+        int n = test_parse_hex(enc[k], buf);
         Insn in;
         for (int avail = 0; avail < n; avail++) {
             g_assert_cmpint(decode_buffer(buf, avail, 8, &in), ==, -1);

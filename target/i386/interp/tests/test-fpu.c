@@ -148,20 +148,6 @@ static const FCase fcases[] = {
     { "0f 2a c1", true }, { "66 0f 2a c1", true },
 };
 
-static int parse_hex(const char *hex, uint8_t *out)
-{
-    int n = 0;
-    while (*hex) {
-        if (*hex == ' ') {
-            hex++;
-            continue;
-        }
-        out[n++] = (uint8_t)strtoul((char[]){ hex[0], hex[1], 0 }, NULL, 16);
-        hex += 2;
-    }
-    return n;
-}
-
 static double rnd_double(GRand *r)
 {
     switch (g_rand_int_range(r, 0, 12)) {
@@ -290,7 +276,7 @@ static int nrun, nbad;
 static void run_fcase(TestCPU *t, const FCase *c, GRand *r)
 {
     uint8_t insn[16];
-    int len = parse_hex(c->hex, insn);
+    int len = test_parse_hex(c->hex, insn);
     make_fx(r, c->mmx);
     FState in;
     for (int k = 0; k < 16; k++) {
