@@ -22,8 +22,16 @@ struct BlockBackend {
     bool writethrough;          /* flush after every write (cache.writeback=off) */
     bool native_aio;            /* raw over file, aio=native, O_DIRECT */
     int in_flight;
+    bool anonymous;             /* created for a device on a -blockdev node */
+    DeviceState *dev;           /* attached device, NULL = none */
+    const BlockDevOps *dev_ops;
+    void *dev_opaque;
+    BlockdevOnError on_read_error, on_write_error;
+    BlockAcctStats stats;
     BlockBackend *next;
 };
+
+void (*blk_error_hook)(BlockBackend *blk, BlockErrorAction action, bool is_read, int error);
 
 static BlockBackend *backends;
 
@@ -215,6 +223,9 @@ BlockBackend *blk_new_with_bs(const char *id, BlockDriverState *bs, bool writeth
     blk->name = g_strdup(id ? id : "");
     blk->bs = bs;
     blk->writethrough = writethrough;
+    blk->anonymous = !id;
+    blk->on_read_error = BLOCKDEV_ON_ERROR_REPORT;
+    blk->on_write_error = BLOCKDEV_ON_ERROR_ENOSPC;
     BlockBackend **p = &backends;
     while (*p) {
         p = &(*p)->next;
@@ -248,6 +259,9 @@ void blk_unref(BlockBackend *blk)
 BlockBackend *blk_by_name(const char *name)
 {
     for (BlockBackend *b = backends; b; b = b->next) {
+        if (b->anonymous) {
+            continue;
+        }
         if (!strcmp(b->name, name) || (b->bs && b->bs->node_name &&
                                         !strcmp(b->bs->node_name, name))) {
             return b;
@@ -347,9 +361,57 @@ static int blk_req_run(void *opaque)
     return ret;
 }
 
+static void blk_account(BlockBackend *blk, BlockReq *req, int ret)
+{
+    BlockAcctStats *st = &blk->stats;
+    int64_t now = g_get_monotonic_time() * 1000;
+    uint64_t ns = now - req->start_ns;
+    st->last_access_ns = now;
+    switch (req->type) {
+    case BLK_REQ_READ:
+        if (ret < 0) {
+            st->failed_rd_ops++;
+        } else {
+            st->rd_ops++;
+            st->rd_bytes += req->bytes;
+            st->rd_total_ns += ns;
+        }
+        break;
+    case BLK_REQ_WRITE:
+    case BLK_REQ_ZEROES:
+        if (ret < 0) {
+            st->failed_wr_ops++;
+        } else {
+            st->wr_ops++;
+            st->wr_bytes += req->bytes;
+            st->wr_total_ns += ns;
+            st->wr_highest_offset = MAX(st->wr_highest_offset, (uint64_t)(req->offset + req->bytes));
+        }
+        break;
+    case BLK_REQ_FLUSH:
+        if (ret < 0) {
+            st->failed_flush_ops++;
+        } else {
+            st->flush_ops++;
+            st->flush_total_ns += ns;
+        }
+        break;
+    case BLK_REQ_DISCARD:
+        if (ret < 0) {
+            st->failed_unmap_ops++;
+        } else {
+            st->unmap_ops++;
+            st->unmap_bytes += req->bytes;
+            st->unmap_total_ns += ns;
+        }
+        break;
+    }
+}
+
 void blk_req_complete(BlockReq *req, int ret)
 {
     req->blk->in_flight--;
+    blk_account(req->blk, req, ret);
     if (req->cb) {
         req->cb(req->opaque, ret);
     }
@@ -378,6 +440,7 @@ static void blk_submit(BlockBackend *blk, BlockReqType type, int64_t off, int64_
     req->qiov = qiov;
     req->cb = cb;
     req->opaque = opaque;
+    req->start_ns = g_get_monotonic_time() * 1000;
     blk->in_flight++;
     int err = 0;
     if (!blk->bs) {
@@ -524,4 +587,121 @@ BlockDriverState *bdrv_open_format_on(BlockDriverState *file, const char *fmt,
         return NULL;
     }
     return bs;
+}
+
+/* ---- devices, media, accounting, error policy ---- */
+
+bool blk_attach_dev(BlockBackend *blk, DeviceState *dev)
+{
+    if (blk->dev) {
+        return false;
+    }
+    blk->dev = dev;
+    return true;
+}
+
+void blk_detach_dev(BlockBackend *blk, DeviceState *dev)
+{
+    if (blk->dev == dev) {
+        blk->dev = NULL;
+        blk->dev_ops = NULL;
+        blk->dev_opaque = NULL;
+    }
+}
+
+DeviceState *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
+}
+
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque)
+{
+    blk->dev_ops = ops;
+    blk->dev_opaque = opaque;
+}
+
+const BlockDevOps *blk_get_dev_ops(BlockBackend *blk, void **opaque)
+{
+    if (opaque) {
+        *opaque = blk->dev_opaque;
+    }
+    return blk->dev_ops;
+}
+
+BlockBackend *blk_new_empty(const char *id)
+{
+    return blk_new_with_bs(id, NULL, false);
+}
+
+bool blk_is_inserted(BlockBackend *blk)
+{
+    return blk->bs != NULL;
+}
+
+void blk_insert_bs(BlockBackend *blk, BlockDriverState *bs)
+{
+    blk_remove_bs(blk);
+    blk->bs = bs;
+}
+
+void blk_remove_bs(BlockBackend *blk)
+{
+    if (!blk->bs) {
+        return;
+    }
+    while (blk->in_flight > 0) {
+        main_loop_wait(true);
+    }
+    bdrv_flush(blk->bs);
+    bdrv_unref(blk->bs);
+    blk->bs = NULL;
+}
+
+bool blk_is_anonymous(BlockBackend *blk)
+{
+    return blk->anonymous;
+}
+
+void blk_set_enable_write_cache(BlockBackend *blk, bool wce)
+{
+    blk->writethrough = !wce;
+}
+
+const BlockAcctStats *blk_get_stats(BlockBackend *blk)
+{
+    return &blk->stats;
+}
+
+void blk_set_on_error(BlockBackend *blk, BlockdevOnError rerror, BlockdevOnError werror)
+{
+    blk->on_read_error = rerror;
+    blk->on_write_error = werror;
+}
+
+BlockdevOnError blk_get_on_error(BlockBackend *blk, bool is_read)
+{
+    return is_read ? blk->on_read_error : blk->on_write_error;
+}
+
+BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read, int error)
+{
+    switch (blk_get_on_error(blk, is_read)) {
+    case BLOCKDEV_ON_ERROR_ENOSPC:
+        return error == ENOSPC ? BLOCK_ERROR_ACTION_STOP : BLOCK_ERROR_ACTION_REPORT;
+    case BLOCKDEV_ON_ERROR_STOP:
+        return BLOCK_ERROR_ACTION_STOP;
+    case BLOCKDEV_ON_ERROR_IGNORE:
+        return BLOCK_ERROR_ACTION_IGNORE;
+    case BLOCKDEV_ON_ERROR_REPORT:
+    case BLOCKDEV_ON_ERROR_AUTO:
+    default:
+        return BLOCK_ERROR_ACTION_REPORT;
+    }
+}
+
+void blk_error_action(BlockBackend *blk, BlockErrorAction action, bool is_read, int error)
+{
+    if (blk_error_hook) {
+        blk_error_hook(blk, action, is_read, error);
+    }
 }

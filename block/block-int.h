@@ -21,6 +21,7 @@ struct BlockReq {
     BlockCompletionFunc *cb;
     void *opaque;
     int ret;
+    int64_t start_ns;       /* submit time (accounting) */
     void *aio_priv;         /* linux-aio.c: struct iocb */
 };
 

@@ -44,6 +44,12 @@ static BlkNode *node_find(const char *name)
     return NULL;
 }
 
+BlockDriverState *blockdev_find_node(const char *node_name)
+{
+    BlkNode *n = node_find(node_name);
+    return n ? n->bs : NULL;
+}
+
 static void node_free(BlkNode *n)
 {
     graph = g_list_remove(graph, n);

@@ -284,6 +284,7 @@ static JsonValue *qmp_device_del(Monitor *mon, JsonObject *args, Error **errp)
     g_autofree char *dev_id = g_strdup(dev->id);
     g_autofree char *dev_path = g_strdup(dev->canonical_path);
     dev_unrealize(dev);
+    dev_free(dev);
     JsonObject *data = json_object_new();
     if (dev_id) {
         json_object_set_str(data, "device", dev_id);

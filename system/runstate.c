@@ -31,6 +31,40 @@ static int signal_pipe[2] = { -1, -1 };
 
 static Notifier *powerdown_notifiers, *reset_notifiers, *exit_notifiers;
 
+typedef struct VMStateHandler {
+    void (*fn)(void *opaque, bool running);
+    void *opaque;
+} VMStateHandler;
+static GArray *vm_state_handlers;       /* VMStateHandler, in registration order */
+
+void vm_state_handler_add(void (*fn)(void *opaque, bool running), void *opaque)
+{
+    if (!vm_state_handlers) {
+        vm_state_handlers = g_array_new(FALSE, FALSE, sizeof(VMStateHandler));
+    }
+    VMStateHandler h = { fn, opaque };
+    g_array_append_val(vm_state_handlers, h);
+}
+
+void vm_state_handler_del(void (*fn)(void *opaque, bool running), void *opaque)
+{
+    for (guint i = 0; vm_state_handlers && i < vm_state_handlers->len; i++) {
+        VMStateHandler *h = &g_array_index(vm_state_handlers, VMStateHandler, i);
+        if (h->fn == fn && h->opaque == opaque) {
+            g_array_remove_index(vm_state_handlers, i);
+            return;
+        }
+    }
+}
+
+static void vm_state_notify(bool running)
+{
+    for (guint i = 0; vm_state_handlers && i < vm_state_handlers->len; i++) {
+        VMStateHandler h = g_array_index(vm_state_handlers, VMStateHandler, i);
+        h.fn(h.opaque, running);
+    }
+}
+
 static const char *const state_names[] = {
     [RUN_STATE_PRELAUNCH] = "prelaunch", [RUN_STATE_RUNNING] = "running",
     [RUN_STATE_PAUSED] = "paused", [RUN_STATE_SHUTDOWN] = "shutdown",
@@ -98,6 +132,7 @@ void vm_stop(RunState reason)
     pause_all_vcpus();
     clock_virtual_enable(false);
     current_state = reason;
+    vm_state_notify(false);
     emit("STOP", NULL);
 }
 
@@ -108,6 +143,7 @@ int vm_start(void)
     }
     current_state = RUN_STATE_RUNNING;
     clock_virtual_enable(true);
+    vm_state_notify(true);
     emit("RESUME", NULL);
     resume_all_vcpus();
     return 0;

@@ -123,6 +123,30 @@ static bool apply_globals(DeviceState *dev, Error **errp)
     return true;
 }
 
+static void release_class_props(DeviceState *dev, const DeviceClass *cls)
+{
+    for (; cls; cls = cls->parent) {
+        for (const Property *p = cls->props; p && p->name; p++) {
+            if (p->type->release) {
+                p->type->release((char *)dev + p->offset);
+            }
+        }
+    }
+}
+
+void dev_free(DeviceState *dev)
+{
+    if (!dev) {
+        return;
+    }
+    g_assert(!dev->realized);
+    release_class_props(dev, dev->cls);
+    g_ptr_array_free(dev->child_buses, TRUE);
+    g_free(dev->canonical_path);
+    g_free(dev->id);
+    g_free(dev);
+}
+
 DeviceState *dev_new(const char *driver, Error **errp)
 {
     const DeviceClass *cls = device_class_find(driver);
@@ -135,7 +159,7 @@ DeviceState *dev_new(const char *driver, Error **errp)
     dev->cls = cls;
     dev->child_buses = g_ptr_array_new();
     if (!apply_defaults(dev, cls, errp) || !apply_globals(dev, errp)) {
-        g_free(dev);
+        dev_free(dev);
         return NULL;
     }
     return dev;
@@ -316,7 +340,7 @@ DeviceState *dev_create_from_opts(KVDict *opts, Error **errp)
         }
         p->used = true;
         if (!dev_set_prop(dev, p->key, p->value, errp)) {
-            g_free(dev);
+            dev_free(dev);
             return NULL;
         }
     }
@@ -325,9 +349,7 @@ DeviceState *dev_create_from_opts(KVDict *opts, Error **errp)
         dev->canonical_path = g_strdup_printf("/machine/peripheral-anon/device[%d]", anon_count++);
     }
     if (!dev_realize(dev, bus, errp)) {
-        g_free(dev->canonical_path);
-        g_free(dev->id);
-        g_free(dev);
+        dev_free(dev);
         return NULL;
     }
     return dev;

@@ -187,6 +187,73 @@ int blk_pread(BlockBackend *blk, int64_t off, void *buf, int64_t bytes);
 int blk_pwrite(BlockBackend *blk, int64_t off, const void *buf, int64_t bytes);
 int blk_flush(BlockBackend *blk);
 
+/* ---- Devices on a backend (IDE, virtio-blk) ---- */
+
+typedef struct DeviceState DeviceState;
+
+/* What a device with removable media tells the block layer (ide-cd). */
+typedef struct BlockDevOps {
+    /* A medium was inserted (load) or removed (!load) by eject/change. */
+    void (*change_media_cb)(void *opaque, bool load);
+    /* The tray is open (query-block "tray_open"); NULL: no tray. */
+    bool (*is_tray_open)(void *opaque);
+    /* The guest locked the medium (PREVENT ALLOW MEDIUM REMOVAL). */
+    bool (*is_medium_locked)(void *opaque);
+    /* eject on a locked medium asks the guest to open the tray. */
+    void (*eject_request_cb)(void *opaque, bool force);
+    /* block_resize changed the size. */
+    void (*resize_cb)(void *opaque);
+} BlockDevOps;
+
+/* Attach a device (one per backend); false when one is attached already. */
+bool blk_attach_dev(BlockBackend *blk, DeviceState *dev);
+void blk_detach_dev(BlockBackend *blk, DeviceState *dev);
+DeviceState *blk_get_attached_dev(BlockBackend *blk);
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
+const BlockDevOps *blk_get_dev_ops(BlockBackend *blk, void **opaque);
+/* A backend without a medium (empty CD-ROM drive). */
+BlockBackend *blk_new_empty(const char *id);
+bool blk_is_inserted(BlockBackend *blk);
+/* Replace the medium (eject/change); takes the caller's reference to bs. */
+void blk_insert_bs(BlockBackend *blk, BlockDriverState *bs);
+void blk_remove_bs(BlockBackend *blk);
+/* An anonymous backend on a -blockdev node (device drive=<node-name>). */
+bool blk_is_anonymous(BlockBackend *blk);
+/* Device-chosen write cache (write-cache=on|off, virtio-blk config WCE). */
+void blk_set_enable_write_cache(BlockBackend *blk, bool wce);
+
+/* I/O accounting per backend, updated by every blk_aio_* completion
+ * (query-blockstats / info blockstats). */
+typedef struct BlockAcctStats {
+    uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops, flush_ops, unmap_ops, unmap_bytes;
+    uint64_t failed_rd_ops, failed_wr_ops, failed_flush_ops, failed_unmap_ops;
+    uint64_t rd_total_ns, wr_total_ns, flush_total_ns, unmap_total_ns;
+    int64_t last_access_ns;          /* CLOCK_MONOTONIC of the last completion, 0 = none */
+    uint64_t wr_highest_offset;
+} BlockAcctStats;
+const BlockAcctStats *blk_get_stats(BlockBackend *blk);
+
+/* rerror=/werror= (-drive): what a failed guest request does. */
+typedef enum {
+    BLOCKDEV_ON_ERROR_REPORT, BLOCKDEV_ON_ERROR_IGNORE, BLOCKDEV_ON_ERROR_ENOSPC,
+    BLOCKDEV_ON_ERROR_STOP, BLOCKDEV_ON_ERROR_AUTO,
+} BlockdevOnError;
+typedef enum {
+    BLOCK_ERROR_ACTION_IGNORE, BLOCK_ERROR_ACTION_REPORT, BLOCK_ERROR_ACTION_STOP,
+} BlockErrorAction;
+void blk_set_on_error(BlockBackend *blk, BlockdevOnError rerror, BlockdevOnError werror);
+BlockdevOnError blk_get_on_error(BlockBackend *blk, bool is_read);
+/* The action for a failed request (error: positive errno). */
+BlockErrorAction blk_get_error_action(BlockBackend *blk, bool is_read, int error);
+/* Carry the action out: BLOCK_IO_ERROR event, and for STOP the VM stops
+ * with RUN_STATE_IO_ERROR (the device retries its failed requests when the
+ * VM runs again: vm_state_handler_add() in system/runstate.h). Devices call this from their
+ * completion callbacks; with REPORT they then fail the request to the guest,
+ * with IGNORE they complete it as successful. */
+void blk_error_action(BlockBackend *blk, BlockErrorAction action, bool is_read, int error);
+/* Hook the system sets to send events and stop the VM (NULL in kemu-img). */
+extern void (*blk_error_hook)(BlockBackend *blk, BlockErrorAction action, bool is_read, int error);
+
 /* ---- Worker pool (thread-pool.c) ---- */
 
 typedef int ThreadPoolFunc(void *arg);

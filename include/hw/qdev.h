@@ -36,7 +36,7 @@ struct Property {
 };
 
 extern const PropType prop_bool, prop_uint8, prop_uint16, prop_uint32, prop_uint64,
-    prop_int32, prop_size, prop_str, prop_chr, prop_macaddr, prop_pci_devfn, prop_on_off_auto;
+    prop_int32, prop_size, prop_str, prop_chr, prop_drive, prop_macaddr, prop_pci_devfn, prop_on_off_auto;
 
 #define DEFINE_PROP(n, S, f, T, d) { .name = (n), .type = &prop_##T, .offset = offsetof(S, f), .defval = (d) }
 #define DEFINE_PROP_END { .name = NULL }
@@ -89,6 +89,8 @@ const Property *dev_find_prop(const DeviceClass *cls, const char *name);
 char *dev_get_prop_string(DeviceState *dev, const char *name);
 bool dev_realize(DeviceState *dev, Bus *bus, Error **errp);  /* bus NULL: default bus for cls->bus_type */
 void dev_unrealize(DeviceState *dev);
+/* Release the properties (drive, strings) and free an unrealized device. */
+void dev_free(DeviceState *dev);
 /* -device driver,k=v,... / QMP device_add. */
 DeviceState *dev_create_from_opts(KVDict *opts, Error **errp);
 DeviceState *dev_find_by_id(const char *id);

@@ -53,6 +53,9 @@ void mon_cmds_foreach(void (*fn)(const MonCmd *cmd, void *opaque), void *opaque)
 bool monitor_init_opts(KVDict *opts, Error **errp);
 /* -blockdev key=value or JSON: create the named node(s) (cmds-block.c). */
 bool blockdev_add_str(const char *arg, Error **errp);
+/* The node a -blockdev/blockdev-add created under this node-name, or NULL. */
+typedef struct BlockDriverState BlockDriverState;
+BlockDriverState *blockdev_find_node(const char *node_name);
 Monitor *monitor_new(Chardev *chr, bool qmp, bool pretty, Error **errp);
 /* Flush held replies and output (exit notifier; safe to call twice). */
 void monitor_cleanup(void);

@@ -37,6 +37,12 @@ void runstate_set(RunState s);
 void vm_stop(RunState reason);
 int vm_start(void);
 
+/* Called (BQL held) when the VM starts running or stops, before the
+ * RESUME/STOP event; devices restart requests they held back on an I/O
+ * error (werror=stop) when running becomes true. */
+void vm_state_handler_add(void (*fn)(void *opaque, bool running), void *opaque);
+void vm_state_handler_del(void (*fn)(void *opaque, bool running), void *opaque);
+
 /* Requests (any thread). */
 void qemu_system_shutdown_request(ShutdownCause cause);
 void qemu_system_reset_request(ShutdownCause cause);

@@ -9,7 +9,8 @@
 # shell on the console or, with kemu.test=1 on the kernel command line,
 # runs kemu.cmd="..." (if given), prints "KEMU-DEMO: done" and powers off
 # (poweroff -f; the emulator exits with status 0 through ACPI S5).
-# The virtio_blk, virtio_net, virtio_pci and ext4 modules (with their
+# The virtio_blk, virtio_net, virtio_pci, ext4, ata_piix, sd_mod, sr_mod,
+# isofs and e1000 modules (with their
 # dependencies from modules.dep) are included and loaded when present.
 # Missing packages (linux-image-amd64, busybox-static, cpio) are installed
 # with apt-get when running as root.
@@ -84,7 +85,7 @@ fi
 MODDIR=/lib/modules/$KVER
 : > etc/kemu-modules
 if [ -r "$MODDIR/modules.dep" ]; then
-    for want in virtio_pci virtio_blk virtio_net ext4; do
+    for want in virtio_pci virtio_blk virtio_net ext4 ata_piix sd_mod sr_mod isofs e1000; do
         line=$(grep -E "/$want\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" || true)
         [ -n "$line" ] || continue
         mod=${line%%:*}
