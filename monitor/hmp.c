@@ -672,6 +672,17 @@ static JsonObject *parse_args(Monitor *mon, const MonCmd *cmd, const char *p)
             }
             break;
         }
+        case 'o': {                        /* a size; a bare number is MiB */
+            g_autoptr(GString) w = g_string_new(NULL);
+            uint64_t v;
+            get_word(&p, w);
+            if (parse_size_suffix(w->str, 1024 * 1024, &v) < 0 || v > INT64_MAX) {
+                monitor_printf(mon, "invalid size\n");
+                goto fail;
+            }
+            json_object_set_int(args, name, (int64_t)v);
+            break;
+        }
         case '/':
             if (!parse_format(mon, &p, args)) {
                 goto fail;

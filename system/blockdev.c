@@ -233,6 +233,7 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType type, Error **errp)
                 goto out;
             }
         }
+        blockdev_register_chain(blk_bs(blk));
     }
     blk_set_on_error(blk, rerror, werror);
 
@@ -289,6 +290,9 @@ bool drive_check_orphans(Error **errp)
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
         if (d->type != IF_NONE && !blk_get_attached_dev(d->blk)) {
+            if (d->loc_opt) {
+                loc_set_option(d->loc_opt, d->loc_arg);
+            }
             error_setg(errp, "machine type does not support if=%s,bus=%d,unit=%d",
                        if_names[d->type], d->bus, d->unit);
             return false;

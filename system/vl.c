@@ -20,6 +20,7 @@
 #include "hw/qdev.h"
 #include "kemu-config.h"
 #include "monitor/monitor.h"
+#include "system/blockdev.h"
 #include "system/cpus.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
@@ -49,7 +50,7 @@ typedef struct Config {
     const char *display;
     const char *vga;
     const char *rtc;
-    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi;
+    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot;
     GArray *serials;                /* OptArg */
     GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives;
     GArray *unsupported;            /* OptArg: refused after parsing */
@@ -424,6 +425,7 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_NO_REBOOT: no_reboot = true; break;
         case OPT_NO_SHUTDOWN: no_shutdown = true; break;
         case OPT_NODEFAULTS: c->nodefaults = true; break;
+        case OPT_SNAPSHOT: c->snapshot = true; break;
         case OPT_NO_USER_CONFIG: break;
         case OPT_NO_HPET: c->no_hpet = true; break;
         case OPT_NO_ACPI: c->no_acpi = true; break;
@@ -602,6 +604,57 @@ static void create_devices(Config *c)
             exit(1);
         }
         kv_free(d);
+    }
+    loc_clear();
+}
+
+/* -hda FILE and friends as the -drive option string QEMU builds for them. */
+static char *legacy_drive_optstr(const char *opt, const char *file)
+{
+    GString *o = g_string_new("file=");
+    for (const char *p = file; *p; p++) {
+        g_string_append_c(o, *p);
+        if (*p == ',') {
+            g_string_append_c(o, ',');       /* QemuOpts escapes a comma by doubling it */
+        }
+    }
+    if (!strcmp(opt, "cdrom")) {
+        g_string_append(o, ",index=2,media=cdrom");
+    } else if (!strcmp(opt, "fda") || !strcmp(opt, "fdb")) {
+        g_string_append_printf(o, ",if=floppy,index=%d", opt[2] - 'a');
+    } else {
+        g_string_append_printf(o, ",index=%d,media=disk", opt[2] - 'a');
+    }
+    return g_string_free(o, FALSE);
+}
+
+/* -blockdev, -drive, -hda..-hdd, -cdrom, -fda in command line order. */
+static void open_drives(Config *c)
+{
+    drive_snapshot_all = c->snapshot;
+    blockdev_init();
+    for (guint i = 0; i < c->drives->len; i++) {
+        OptArg *o = &g_array_index(c->drives, OptArg, i);
+        const char *name = o->opt + strspn(o->opt, "-");
+        Error *err = NULL;
+        bool ok;
+        loc_set_option(o->opt, o->arg);
+        if (!strcmp(name, "blockdev")) {
+            ok = blockdev_add_str(o->arg, &err);
+        } else {
+            g_autofree char *optstr = strcmp(name, "drive") ? legacy_drive_optstr(name, o->arg)
+                                                             : NULL;
+            DriveInfo *d = drive_new(optstr ? optstr : o->arg, IF_IDE, &err);
+            if (d) {
+                d->loc_opt = o->opt;
+                d->loc_arg = o->arg;
+            }
+            ok = d != NULL;
+        }
+        if (!ok) {
+            error_report_err(err);
+            exit(1);
+        }
     }
     loc_clear();
 }
@@ -824,21 +877,7 @@ int main(int argc, char **argv)
         exit(1);
     }
     refuse_unsupported(&c);
-    for (guint i = 0; i < c.drives->len; i++) {
-        OptArg *o = &g_array_index(c.drives, OptArg, i);
-        loc_set_option(o->opt, o->arg);
-        if (!strcmp(o->opt + strspn(o->opt, "-"), "blockdev")) {
-            Error *err = NULL;
-            if (!blockdev_add_str(o->arg, &err)) {
-                error_report_err(err);
-                exit(1);
-            }
-            continue;
-        }
-        error_report("machine type does not support this drive: disks are not supported by kemu yet");
-        exit(1);
-    }
-    loc_clear();
+    open_drives(&c);
 
     Machine *m = g_new0(Machine, 1);
     m->cls = mc;
@@ -868,7 +907,16 @@ int main(int argc, char **argv)
         error_report_err(err);
         exit(1);
     }
+    if (!drive_create_virtio_devices(&err)) {
+        error_report_err(err);
+        exit(1);
+    }
     create_devices(&c);
+    if (!drive_check_orphans(&err)) {
+        error_report_err(err);
+        exit(1);
+    }
+    loc_clear();
     machine_done(m);
 
     qemu_system_reset(SHUTDOWN_CAUSE_NONE);

@@ -26,6 +26,7 @@ typedef struct DriveInfo {
     char *serial;
     KVDict *devopts;           /* virtio: extra -device options (addr=) */
     BlockBackend *blk;
+    const char *loc_opt, *loc_arg;  /* the command line option, for errors */
 } DriveInfo;
 
 /* -drive OPTS (also -hda/-cdrom/... which the caller rewrites as -drive). */
