@@ -172,8 +172,9 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType type, Error **errp)
         id = max_devs ? g_strdup_printf("%s%d%s%d", if_names[type], bus, media, unit)
                       : g_strdup_printf("%s%s%d", if_names[type], media, unit);
     } else if (!id_wellformed(id)) {
-        error_setg(errp, "Invalid ID '%s', must start with a letter and contain only "
-                   "letters, digits, '-', '.', '_'", id);
+        error_setg(errp, "Parameter 'id' expects an identifier");
+        error_append_hint(errp, "Identifiers consist of letters, digits, '-', '.', '_', "
+                          "starting with a letter.\n");
         goto out;
     }
     for (guint i = 0; drives && i < drives->len; i++) {
@@ -215,10 +216,13 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType type, Error **errp)
         kv_get(o, "snapshot");
         kv_get(o, "cache");
         kv_get(o, "aio");
-        if (!kv_check_all_used(o, errp)) {
+        bool ro = false;
+        if (!kv_check_all_used(o, errp) || !kv_get_bool(o, "read-only", false, &ro, errp) ||
+            !kv_get_bool(o, "readonly", ro, &ro, errp)) {
             goto out;
         }
         blk = blk_new_empty(id);
+        blk_set_root_read_only(blk, ro);
     } else {
         blk = blk_new_open(id, NULL, o, 0, errp);
         if (!blk) {

@@ -629,8 +629,9 @@ static char *legacy_drive_optstr(const char *opt, const char *file)
 }
 
 /* -blockdev, -drive, -hda..-hdd, -cdrom, -fda in command line order. */
-static void open_drives(Config *c)
+static void open_drives(Config *c, const MachineClass *mc)
 {
+    BlockInterfaceType default_if = mc->block_default_ide ? IF_IDE : IF_NONE;
     drive_snapshot_all = c->snapshot;
     blockdev_init();
     for (guint i = 0; i < c->drives->len; i++) {
@@ -644,7 +645,7 @@ static void open_drives(Config *c)
         } else {
             g_autofree char *optstr = strcmp(name, "drive") ? legacy_drive_optstr(name, o->arg)
                                                              : NULL;
-            DriveInfo *d = drive_new(optstr ? optstr : o->arg, IF_IDE, &err);
+            DriveInfo *d = drive_new(optstr ? optstr : o->arg, default_if, &err);
             if (d) {
                 d->loc_opt = o->opt;
                 d->loc_arg = o->arg;
@@ -877,7 +878,7 @@ int main(int argc, char **argv)
         exit(1);
     }
     refuse_unsupported(&c);
-    open_drives(&c);
+    open_drives(&c, mc);
 
     Machine *m = g_new0(Machine, 1);
     m->cls = mc;

@@ -25,6 +25,7 @@ typedef struct MachineClass {
     bool deprecated;
     int max_cpus;
     const char *default_cpu;   /* "qemu64" */
+    bool block_default_ide;    /* -drive/-hda without if=: IDE (else if=none) */
     bool (*init)(Machine *m, Error **errp);
 } MachineClass;
 
