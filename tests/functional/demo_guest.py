@@ -25,9 +25,10 @@ class Results:
         return 1 if self.failed else 0
 
 
-def build_demo(demo):
-    """Build the demo guest into directory demo unless it is there."""
-    if not os.path.exists(os.path.join(demo, "initramfs.cpio.gz")):
+def build_demo(demo, need=("initramfs.cpio.gz",)):
+    """Build the demo guest into directory demo unless the files in need
+    are there (add "rootfs.ext4" for the ext4 root disk)."""
+    if not all(os.path.exists(os.path.join(demo, f)) for f in need):
         subprocess.run(["sh", os.path.join(GUEST_DIR, "build-demo-guest.sh"), demo],
                        check=True, stdout=subprocess.DEVNULL)
 
