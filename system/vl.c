@@ -748,7 +748,9 @@ static void configure_machine(Config *c, Machine *m)
         bool menu = false;
         kv_get_bool(d, "menu", false, &menu, &err);
         m->boot_menu = menu;
-        kv_get(d, "strict");
+        bool strict = false;
+        kv_get_bool(d, "strict", false, &strict, &err);
+        m->boot_strict = strict;
         kv_get(d, "splash");
         kv_get(d, "splash-time");
         kv_get(d, "reboot-timeout");

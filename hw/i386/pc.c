@@ -275,6 +275,11 @@ static void pc_fw_cfg_finish(Machine *m)
     }
     fw_cfg_add_file(m->fw_cfg, "etc/e820", buf, t->len * 20);
     g_array_free(t, TRUE);
+    size_t len;
+    char *order = boot_device_list(m->boot_strict, &len);
+    if (order) {
+        fw_cfg_modify_file(m->fw_cfg, "bootorder", order, len);
+    }
 }
 
 bool pc_init(Machine *m, Error **errp)

@@ -38,6 +38,7 @@ struct Machine {
     const char *firmware;      /* -bios, default bios-256k.bin */
     const char *boot_order;    /* "cad" etc. */
     bool boot_menu;
+    bool boot_strict;          /* -boot strict=on: "HALT" ends the bootorder list */
     bool kernel_irqchip_off;   /* -machine kernel-irqchip=off */
     bool kernel_irqchip_split;
     bool hpet;                 /* default on; -no-hpet */
@@ -73,5 +74,16 @@ IrqLine isa_get_irq(int n);
 /* Machine registered reset hooks (run on every system reset, in order). */
 void machine_register_reset(void (*fn)(void *opaque), void *opaque);
 void machine_run_resets(void);
+
+/*
+ * Boot devices with a bootindex property: the firmware's "bootorder" file
+ * (fw_cfg) lists their OpenFirmware paths sorted by bootindex, e.g.
+ * "/pci@i0cf8/ide@1,1/drive@0/disk@0" or "/pci@i0cf8/scsi@4/disk@0,0".
+ * boot_device_add fails with QEMU's text when the index is taken.
+ */
+bool boot_device_add(int32_t bootindex, const char *fw_path, Error **errp);
+void boot_device_del(const char *fw_path);
+/* The bootorder file: paths joined by '\n' plus a final NUL; NULL if empty. */
+char *boot_device_list(bool strict, size_t *len);
 
 #endif
