@@ -12,8 +12,8 @@
 # OUTDIR/rootfs.ext4 holds the same tree as an ext4 disk: with
 # kemu.root=/dev/vda the initramfs mounts it and continues there
 # (/bootcount.sh N counts boots in /var/bootcount and reboots until N).
-# The virtio_blk, virtio_net, virtio_pci, ext4, ata_piix, sd_mod, sr_mod,
-# isofs and e1000 modules (with their
+# The virtio_blk, virtio_net, virtio_pci, ext4 (+crc32c_generic), ata_piix,
+# sd_mod, sr_mod, isofs and e1000 modules (with their
 # dependencies from modules.dep) are included and loaded when present.
 # Missing packages (linux-image-amd64, busybox-static, cpio) are installed
 # with apt-get when running as root.
@@ -88,7 +88,7 @@ fi
 MODDIR=/lib/modules/$KVER
 : > etc/kemu-modules
 if [ -r "$MODDIR/modules.dep" ]; then
-    for want in virtio_pci virtio_blk virtio_net ext4 ata_piix sd_mod sr_mod isofs e1000; do
+    for want in virtio_pci virtio_blk virtio_net ext4 crc32c_generic ata_piix sd_mod sr_mod isofs e1000; do
         line=$(grep -E "/$want\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" || true)
         [ -n "$line" ] || continue
         mod=${line%%:*}
@@ -148,6 +148,8 @@ if [ -n "$root" ] && [ ! -e /kemu-rootdisk ]; then
         exec switch_root /newroot /init
     fi
     echo "KEMU-DEMO: cannot mount root $root"
+    poweroff -f
+    sleep 10
 fi
 [ -e /kemu-rootdisk ] && echo "KEMU-DEMO: running from the root disk"
 case " $cmdline " in
