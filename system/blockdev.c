@@ -265,6 +265,30 @@ out:
     return dinfo;
 }
 
+bool drive_add_defaults(bool cdrom, Error **errp)
+{
+    static const struct {
+        BlockInterfaceType type;
+        int bus, unit;
+        const char *opts;
+    } defaults[] = {
+        { IF_IDE, 1, 0, "index=2,media=cdrom" },
+        { IF_FLOPPY, 0, 0, "if=floppy,index=0" },
+        { IF_SD, 0, 0, "if=sd,index=0" },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(defaults); i++) {
+        if ((i == 0 && !cdrom) || drive_get(defaults[i].type, defaults[i].bus, defaults[i].unit)) {
+            continue;
+        }
+        DriveInfo *d = drive_new(defaults[i].opts, defaults[i].type, errp);
+        if (!d) {
+            return false;
+        }
+        d->is_default = true;
+    }
+    return true;
+}
+
 bool drive_create_virtio_devices(Error **errp)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
@@ -293,7 +317,7 @@ bool drive_check_orphans(Error **errp)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (d->type != IF_NONE && !blk_get_attached_dev(d->blk)) {
+        if (d->type != IF_NONE && !d->is_default && !blk_get_attached_dev(d->blk)) {
             if (d->loc_opt) {
                 loc_set_option(d->loc_opt, d->loc_arg);
             }

@@ -658,6 +658,12 @@ static void open_drives(Config *c, const MachineClass *mc)
         }
     }
     loc_clear();
+    Error *err = NULL;
+    /* the PC's default drives; machine "none" has none (no_cdrom etc.) */
+    if (!c->nodefaults && mc->block_default_ide && !drive_add_defaults(true, &err)) {
+        error_report_err(err);
+        exit(1);
+    }
 }
 
 /* Handle "help" arguments that print and exit before anything is built. */
