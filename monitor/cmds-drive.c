@@ -323,7 +323,8 @@ static int do_open_tray(BlockBackend *blk, const char *label, bool force, Error 
     return 0;
 }
 
-static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
+/* Media can only be swapped on a removable device whose tray is open. */
+static bool medium_accessible(BlockBackend *blk, const char *label, Error **errp)
 {
     if (!dev_has_removable_media(blk)) {
         error_setg(errp, "Device '%s' is not removable", label);
@@ -331,6 +332,14 @@ static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
     }
     if (dev_has_tray(blk) && !dev_is_tray_open(blk)) {
         error_setg(errp, "Tray of device '%s' is not open", label);
+        return false;
+    }
+    return true;
+}
+
+static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
+{
+    if (!medium_accessible(blk, label, errp)) {
         return false;
     }
     BlockDriverState *bs = blk_bs(blk);
@@ -348,12 +357,7 @@ static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
 static bool do_insert_medium(BlockBackend *blk, const char *label, BlockDriverState *bs,
                              Error **errp)
 {
-    if (!dev_has_removable_media(blk)) {
-        error_setg(errp, "Device '%s' is not removable", label);
-        return false;
-    }
-    if (dev_has_tray(blk) && !dev_is_tray_open(blk)) {
-        error_setg(errp, "Tray of device '%s' is not open", label);
+    if (!medium_accessible(blk, label, errp)) {
         return false;
     }
     if (blk_bs(blk)) {
