@@ -17,10 +17,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from demo_guest import Results, build_demo  # noqa: E402
+from demo_guest import Results, build_demo, stream_lines  # noqa: E402
 
 KEMU = os.environ.get("KEMU", "build/kemu-system-x86_64")
 DEMO = os.environ.get("KEMU_DEMO_DIR", os.path.join(os.path.dirname(KEMU), "demo"))
@@ -48,22 +47,17 @@ def run_and_kill(img, kill_after, extra):
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     flushed = []
-    buf = b""
-    deadline = time.monotonic() + TIMEOUT
+
+    def on_line(line):
+        m = re.match(r"FLUSHED (\d+)", line.strip())
+        if m:
+            flushed.append(int(m.group(1)))
+        return len(flushed) >= kill_after
+
     try:
-        while time.monotonic() < deadline:
-            chunk = p.stdout.read1(4096)
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                m = re.match(rb"FLUSHED (\d+)", line.strip())
-                if m:
-                    flushed.append(int(m.group(1)))
-            if len(flushed) >= kill_after:
-                p.send_signal(signal.SIGKILL)
-                break
+        _, why = stream_lines(p, TIMEOUT, on_line)
+        if why == "stopped":
+            p.send_signal(signal.SIGKILL)
     finally:
         if p.poll() is None:
             p.kill()
