@@ -22,6 +22,7 @@
 #include "monitor/monitor.h"
 #include "system/blockdev.h"
 #include "system/cpus.h"
+#include "system/objects.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/options.h"
@@ -52,12 +53,40 @@ typedef struct Config {
     const char *rtc;
     bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot;
     GArray *serials;                /* OptArg */
-    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives;
+    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives, *objects;
     GArray *unsupported;            /* OptArg: refused after parsing */
 } Config;
 
 Machine *current_machine;
 GPtrArray *firmware_dirs;           /* -L */
+
+/* -audiodev: kemu has no sound devices, so only the "none" backend (what
+ * libvirt passes for a guest without sound) is accepted. */
+static void check_audiodev(const char *arg)
+{
+    Error *err = NULL;
+    loc_set_option("-audiodev", arg);
+    KVDict *d = kv_parse_or_json(arg, "driver", &err);
+    const char *drv = d ? kv_get(d, "driver") : NULL;
+    if (!d) {
+        error_report_err(err);
+        exit(1);
+    }
+    if (!drv) {
+        error_report("Parameter 'driver' is missing");
+        exit(1);
+    }
+    if (strcmp(drv, "none")) {
+        error_report("Parameter 'driver' does not accept value '%s'", drv);
+        exit(1);
+    }
+    if (!kv_get(d, "id")) {
+        error_report("Parameter 'id' is missing");
+        exit(1);
+    }
+    kv_free(d);
+    loc_clear();
+}
 
 static void opt_push(GArray *a, const char *opt, const char *arg)
 {
@@ -426,6 +455,7 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_NO_SHUTDOWN: no_shutdown = true; break;
         case OPT_NODEFAULTS: c->nodefaults = true; break;
         case OPT_SNAPSHOT: c->snapshot = true; break;
+        case OPT_OBJECT: opt_push(c->objects, a, arg); break;
         case OPT_NO_USER_CONFIG: break;
         case OPT_NO_HPET: c->no_hpet = true; break;
         case OPT_NO_ACPI: c->no_acpi = true; break;
@@ -448,6 +478,9 @@ static void parse_args(int argc, char **argv, Config *c)
             if (strcmp(arg, "none") && !g_str_has_prefix(arg, "none,") && !g_str_has_prefix(arg, "driver=none")) {
                 opt_push(c->unsupported, a, arg);
             }
+            break;
+        case OPT_AUDIODEV:
+            check_audiodev(arg);
             break;
         case OPT_USB:
             break;
@@ -699,6 +732,50 @@ static void handle_help_requests(Config *c)
     }
 }
 
+static void create_objects(Config *c)
+{
+    for (guint i = 0; i < c->objects->len; i++) {
+        OptArg *o = &g_array_index(c->objects, OptArg, i);
+        Error *err = NULL;
+        loc_set_option(o->opt, o->arg);
+        if (!object_add_str(o->arg, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+    }
+    loc_clear();
+}
+
+/* -machine memory-backend=ID: the object's memory is the machine's RAM
+ * (its size when -m is absent). QEMU reserves the id "pc.ram" for the
+ * implicit backend otherwise. */
+static void configure_memdev(Config *c, Machine *m)
+{
+    const char *id = kv_get(c->machine_opts, "memory-backend");
+    if (!id) {
+        UserObject *o = object_find("pc.ram");
+        if (o && o->memory_backend) {
+            error_report("object name 'pc.ram' is reserved for the default RAM backend, it "
+                         "can't be used for any other purposes. Change the object's 'id' to "
+                         "something else");
+            exit(1);
+        }
+        return;
+    }
+    UserObject *o = object_find(id);
+    if (!o || !o->memory_backend) {
+        error_report("Memory backend '%s' not found", id);
+        exit(1);
+    }
+    if (!c->mem) {
+        m->ram_size = o->size;
+    } else if (m->ram_size != o->size) {
+        error_report("Machine memory size does not match the size of the memory backend");
+        exit(1);
+    }
+    m->memdev = o;
+}
+
 static void configure_machine(Config *c, Machine *m)
 {
     Error *err = NULL;
@@ -710,6 +787,8 @@ static void configure_machine(Config *c, Machine *m)
             exit(1);
         }
     }
+    loc_clear();
+    configure_memdev(c, m);
     m->smp_cpus = m->smp_max_cpus = m->smp_sockets = m->smp_cores = m->smp_threads = m->smp_dies = 1;
     loc_clear();
     if (c->smp) {
@@ -808,7 +887,7 @@ static void configure_machine(Config *c, Machine *m)
     }
     static const char *const ignored_machine_props[] = {
         "accel",             /* read by choose_accel() */
-        "usb", "dump-guest-core", "mem-merge", "memory-backend", "vmport", "graphics",
+        "usb", "dump-guest-core", "mem-merge", "vmport", "graphics",
         "suppress-vmdesc", "smm", "sata", "pit", "pic",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(ignored_machine_props); i++) {
@@ -855,7 +934,7 @@ int main(int argc, char **argv)
     c.accel_opts = kv_new();
     c.accels = g_ptr_array_new();
     GArray **lists[] = { &c.serials, &c.chardevs, &c.devices, &c.globals, &c.mons, &c.monitors,
-                         &c.qmps, &c.drives, &c.unsupported };
+                         &c.qmps, &c.drives, &c.objects, &c.unsupported };
     for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
         *lists[i] = g_array_new(FALSE, TRUE, sizeof(OptArg));
     }
@@ -886,6 +965,7 @@ int main(int argc, char **argv)
         exit(1);
     }
     refuse_unsupported(&c);
+    create_objects(&c);
     open_drives(&c, mc);
 
     Machine *m = g_new0(Machine, 1);

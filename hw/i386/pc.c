@@ -18,6 +18,7 @@
 #include "hw/pci.h"
 #include "hw/pci/i440fx.h"
 #include "system/cpus.h"
+#include "system/objects.h"
 #include "system/kvm.h"
 #include "system/vl.h"
 #include "util/cutils.h"
@@ -118,7 +119,15 @@ static bool pc_memory_init(Machine *m, Error **errp)
     m->below_4g_mem_size = MIN(m->ram_size, lowmem);
     m->above_4g_mem_size = m->ram_size - m->below_4g_mem_size;
     Error *err = NULL;
-    mr_init_ram(&pc.ram, "pc.ram", m->ram_size, &err);
+    if (m->memdev) {
+        void *host = memdev_map(m->memdev, errp);
+        if (!host) {
+            return false;
+        }
+        mr_init_ram_ptr(&pc.ram, "pc.ram", m->ram_size, host);
+    } else {
+        mr_init_ram(&pc.ram, "pc.ram", m->ram_size, &err);
+    }
     if (err) {
         error_propagate(errp, err);
         return false;

@@ -50,6 +50,7 @@ struct Machine {
 
     /* built by machine init */
     MemoryRegion *ram;         /* the whole RAM block "pc.ram" */
+    struct UserObject *memdev; /* -machine memory-backend=ID (NULL: the implicit pc.ram) */
     uint64_t below_4g_mem_size, above_4g_mem_size;
     FWCfgState *fw_cfg;
     IrqLine gsi[24];           /* GSI inputs: to userspace PIC+IOAPIC or KVM_IRQ_LINE */
