@@ -51,7 +51,7 @@ typedef struct Config {
     const char *display;
     const char *vga;
     const char *rtc;
-    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot;
+    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot, usb;
     GArray *serials;                /* OptArg */
     GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives, *objects;
     GArray *unsupported;            /* OptArg: refused after parsing */
@@ -482,8 +482,7 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_AUDIODEV:
             check_audiodev(arg);
             break;
-        case OPT_USB:
-            break;
+        case OPT_USB: c->usb = true; break;
         default:
             opt_push(c->unsupported, a, arg);
             break;
@@ -887,12 +886,18 @@ static void configure_machine(Config *c, Machine *m)
     }
     static const char *const ignored_machine_props[] = {
         "accel",             /* read by choose_accel() */
-        "usb", "dump-guest-core", "mem-merge", "vmport", "graphics",
+        "dump-guest-core", "mem-merge", "vmport", "graphics",
         "suppress-vmdesc", "smm", "sata", "pit", "pic",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(ignored_machine_props); i++) {
         kv_get(c->machine_opts, ignored_machine_props[i]);
     }
+    const char *usb = kv_get(c->machine_opts, "usb");
+    if (usb && !parse_bool(usb, &m->usb)) {
+        error_report("Parameter 'usb' expects 'on' or 'off'");
+        exit(1);
+    }
+    m->usb |= c->usb;
     const char *hpet = kv_get(c->machine_opts, "hpet");
     if (hpet) {
         bool on;

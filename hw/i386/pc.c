@@ -367,6 +367,16 @@ bool pc_init(Machine *m, Error **errp)
         }
         piix4_pm_connect_sci(pc.pm, gsi_set_irq, m, 9);
     }
+    if (m->usb) {
+        DeviceState *uhci = dev_new("piix3-usb-uhci", errp);
+        if (!uhci) {
+            return false;
+        }
+        ((PCIDevice *)uhci)->devfn = PCI_DEVFN(1, 2);
+        if (!dev_realize(uhci, m->pci_bus, errp)) {
+            return false;
+        }
+    }
     pc_cmos_init(m);
     return true;
 }

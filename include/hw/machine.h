@@ -44,6 +44,7 @@ struct Machine {
     bool hpet;                 /* default on; -no-hpet */
     bool acpi;                 /* default on */
     bool vmport;
+    bool usb;                  /* -usb / -machine usb=on: piix3-usb-uhci at 00:01.2 */
     char *name;                /* -name guest= */
     bool has_uuid;
     uint8_t uuid[16];
