@@ -44,6 +44,10 @@ typedef struct VGACommonState {
     uint8_t *vram_ptr;
     uint32_t vram_size;
     MemoryRegion lowmem;               /* 0xa0000-0xbffff window (MMIO) */
+    MemoryRegion *lowmem_parent;
+    MemoryRegion chain4;               /* VRAM alias over the window in chain-4 mode */
+    bool chain4_mapped;
+    uint64_t chain4_off, chain4_size;
 
     /* registers */
     uint8_t sr_index, sr[8];
@@ -59,6 +63,7 @@ typedef struct VGACommonState {
     uint32_t bank_offset;
 
     uint16_t vbe_index;
+    uint8_t vbe_data_low;              /* low byte of a split 0x1cf access */
     uint16_t vbe_regs[VBE_DISPI_INDEX_NB];
     uint32_t vbe_start_addr, vbe_line_offset;
 
@@ -85,6 +90,8 @@ uint32_t vbe_read_reg(VGACommonState *s, unsigned index);
 void vbe_write_reg(VGACommonState *s, unsigned index, uint32_t val);
 /* Register the legacy ports (0x3b0-0x3df, 0x1ce-0x1cf) and memory window. */
 void vga_init_legacy(VGACommonState *s, MemoryRegion *io_space, MemoryRegion *mem_space);
+
+void vga_update_memory_access(VGACommonState *s);
 
 /* vga-render.c */
 void vga_render_update(VGACommonState *s);

@@ -382,8 +382,9 @@ static void draw_graphics(VGACommonState *s)
 
 void vga_render_update(VGACommonState *s)
 {
-    if (!(s->ar_index & 0x20) && !(s->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED)) {
-        /* palette address source clear: the screen is blanked */
+    if (!(s->ar_index & 0x20)) {
+        /* palette address source clear: the screen is blanked (also under
+         * VBE, as in QEMU 7.2) */
         DisplaySurface *surf = console_surface();
         if (s->last_mode != MODE_NONE || !surf) {
             surf = ensure_surface(s, MODE_NONE, surf ? surf->width : 640, surf ? surf->height : 480);

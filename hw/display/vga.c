@@ -24,6 +24,28 @@ static uint32_t mask16(unsigned i)
            ((i & 4) ? 0x00ff0000u : 0) | ((i & 8) ? 0xff000000u : 0);
 }
 
+/* With VBE enabled the window is always chain-4, all planes, 64 KiB at
+ * 0xa0000 whatever SR2/SR4/GR6 hold (QEMU's VBE view of the registers). */
+static bool vbe_on(VGACommonState *s)
+{
+    return s->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
+}
+
+static uint8_t eff_sr2(VGACommonState *s)
+{
+    return vbe_on(s) ? 0x0f : s->sr[2];
+}
+
+static uint8_t eff_sr4(VGACommonState *s)
+{
+    return vbe_on(s) ? s->sr[4] | 0x08 : s->sr[4];
+}
+
+static uint8_t eff_gr6(VGACommonState *s)
+{
+    return vbe_on(s) ? (s->gr[6] & ~0x0c) | 0x05 : s->gr[6];
+}
+
 static void vga_mark_dirty(VGACommonState *s, uint32_t off, uint32_t len)
 {
     mr_set_dirty(&s->vram, off, len);
@@ -107,7 +129,10 @@ void vga_ioport_write(VGACommonState *s, uint32_t port, uint32_t val)
         break;
     case 0x3c2: s->msr = val & ~0x10; break;
     case 0x3c4: s->sr_index = val & 7; break;
-    case 0x3c5: s->sr[s->sr_index] = val & sr_mask[s->sr_index]; break;
+    case 0x3c5:
+        s->sr[s->sr_index] = val & sr_mask[s->sr_index];
+        vga_update_memory_access(s);
+        break;
     case 0x3c7:
         s->dac_read_index = val;
         s->dac_sub_index = 0;
@@ -127,7 +152,10 @@ void vga_ioport_write(VGACommonState *s, uint32_t port, uint32_t val)
         }
         break;
     case 0x3ce: s->gr_index = val & 0x0f; break;
-    case 0x3cf: s->gr[s->gr_index] = val & gr_mask[s->gr_index]; break;
+    case 0x3cf:
+        s->gr[s->gr_index] = val & gr_mask[s->gr_index];
+        vga_update_memory_access(s);
+        break;
     case 0x3b4: case 0x3d4: s->cr_index = val; break;
     case 0x3b5: case 0x3d5:
         /* CR11 bit 7 write-protects CR0-CR7 (except CR7 bit 4) */
@@ -147,11 +175,43 @@ void vga_ioport_write(VGACommonState *s, uint32_t port, uint32_t val)
 
 /* ------------------------------------------------------ memory window */
 
+/*
+ * Chain-4 with all planes writable addresses VRAM linearly: map the window
+ * straight onto VRAM (an alias above the MMIO window) so the guest's pixel
+ * writes don't exit, as QEMU does. Called whenever SR2/SR4/GR6 or the VBE
+ * bank change.
+ */
+void vga_update_memory_access(VGACommonState *s)
+{
+    unsigned map = (eff_gr6(s) >> 2) & 3;
+    bool direct = (eff_sr4(s) & 0x08) && (eff_sr2(s) & 0x0f) == 0x0f && map <= 1;
+    uint64_t size = map == 0 ? 0x20000 : 0x10000;
+    uint64_t off = map == 1 ? s->bank_offset : 0;
+    if (direct && off + size > s->vram_size) {
+        direct = false;
+    }
+    if (direct == s->chain4_mapped && (!direct || (off == s->chain4_off && size == s->chain4_size))) {
+        return;
+    }
+    memory_begin();
+    if (s->chain4_mapped) {
+        mr_del_subregion(s->lowmem_parent, &s->chain4);
+    }
+    s->chain4_mapped = direct;
+    if (direct) {
+        mr_init_alias(&s->chain4, "vga.chain4", &s->vram, off, size);
+        mr_add_subregion(s->lowmem_parent, 0xa0000, &s->chain4, 3);
+        s->chain4_off = off;
+        s->chain4_size = size;
+    }
+    memory_commit();
+}
+
 /* Window offset -> offset inside the selected map, or -1 when outside. */
 static int64_t vga_window_offset(VGACommonState *s, uint64_t addr)
 {
     addr &= 0x1ffff;
-    switch ((s->gr[6] >> 2) & 3) {
+    switch ((eff_gr6(s) >> 2) & 3) {
     case 0:
         return addr;
     case 1:
@@ -181,7 +241,7 @@ static uint8_t vga_mem_readb(VGACommonState *s, uint64_t addr)
     if (off < 0) {
         return 0xff;
     }
-    if (s->sr[4] & 0x08) {                               /* chain 4 */
+    if (eff_sr4(s) & 0x08) {                             /* chain 4 */
         return (uint64_t)off < s->vram_size ? s->vram_ptr[off] : 0xff;
     }
     if (s->gr[5] & 0x10) {                               /* odd/even */
@@ -209,8 +269,8 @@ static void vga_mem_writeb(VGACommonState *s, uint64_t addr, uint32_t val)
     if (off < 0) {
         return;
     }
-    if (s->sr[4] & 0x08) {                               /* chain 4 */
-        if ((s->sr[2] & (1 << (off & 3))) && (uint64_t)off < s->vram_size) {
+    if (eff_sr4(s) & 0x08) {                             /* chain 4 */
+        if ((eff_sr2(s) & (1 << (off & 3))) && (uint64_t)off < s->vram_size) {
             s->vram_ptr[off] = val;
             vga_mark_dirty(s, off, 1);
         }
@@ -370,6 +430,7 @@ void vbe_write_reg(VGACommonState *s, unsigned index, uint32_t val)
         val &= (s->vram_size >> 16) - 1;
         r[index] = val;
         s->bank_offset = val << 16;
+        vga_update_memory_access(s);
         break;
     case VBE_DISPI_INDEX_ENABLE:
         if ((val & VBE_DISPI_ENABLED) && !(r[index] & VBE_DISPI_ENABLED)) {
@@ -383,18 +444,12 @@ void vbe_write_reg(VGACommonState *s, unsigned index, uint32_t val)
                 memset(s->vram_ptr, 0, MIN(len, (uint64_t)s->vram_size));
                 vga_mark_dirty(s, 0, MIN(len, (uint64_t)s->vram_size));
             }
-            /* the VGA side: graphics mode, 64 KiB window at 0xa0000, chain 4 */
-            s->gr[6] = (s->gr[6] & ~0x0c) | 0x05;
-            s->gr[5] = (s->gr[5] & ~0x60) | (r[VBE_DISPI_INDEX_BPP] == 4 ? 0 : 0x40);
-            s->sr[4] |= 0x08;
-            s->sr[1] &= ~0x08;
-            s->cr[0x17] |= 3;
-            s->cr[9] &= ~0x9f;
         } else if (!(val & VBE_DISPI_ENABLED)) {
             s->bank_offset = 0;
         }
         r[index] = (val & ~VBE_DISPI_ENABLED) | (val & VBE_DISPI_ENABLED);
         vbe_fixup(s);
+        vga_update_memory_access(s);
         s->full_update = true;
         break;
     default:
@@ -437,7 +492,11 @@ static const MemoryRegionOps vga_port_ops = {
 static uint64_t vbe_port_read(void *opaque, uint64_t addr, unsigned size)
 {
     VGACommonState *s = opaque;
-    return addr == 0 ? s->vbe_index : vbe_ioport_read_data(s);
+    switch (addr) {
+    case 0: return s->vbe_index;
+    case 1: return size == 1 ? vbe_ioport_read_data(s) & 0xff : vbe_ioport_read_data(s);
+    default: return vbe_ioport_read_data(s) >> 8;     /* high byte of a split access */
+    }
 }
 
 static void vbe_port_write(void *opaque, uint64_t addr, uint64_t val, unsigned size)
@@ -445,8 +504,13 @@ static void vbe_port_write(void *opaque, uint64_t addr, uint64_t val, unsigned s
     VGACommonState *s = opaque;
     if (addr == 0) {
         s->vbe_index = (uint16_t)val;
+    } else if (addr == 1) {
+        /* the dispatcher splits a 16-bit access at the odd port 0x1cf into
+         * bytes: the low byte applies at once, the high byte completes it */
+        s->vbe_data_low = val & 0xff;
+        vbe_ioport_write_data(s, size == 1 ? (uint32_t)val & 0xff : (uint32_t)val);
     } else {
-        vbe_ioport_write_data(s, (uint32_t)val);
+        vbe_ioport_write_data(s, s->vbe_data_low | (((uint32_t)val & 0xff) << 8));
     }
 }
 
@@ -473,12 +537,13 @@ void vga_init_legacy(VGACommonState *s, MemoryRegion *io_space, MemoryRegion *me
 {
     static MemoryRegion ports, vbe_ports;
     mr_init_io(&ports, "vga", &vga_port_ops, s, 0x30);
-    mr_init_io(&vbe_ports, "vbe", &vbe_port_ops, s, 2);
+    mr_init_io(&vbe_ports, "vbe", &vbe_port_ops, s, 3);   /* 16-bit data at 0x1cf */
     memory_begin();
     mr_add_subregion(io_space, 0x3b0, &ports, 0);
     mr_add_subregion(io_space, 0x1ce, &vbe_ports, 0);
     /* above the PAM-controlled RAM/ROM of the low megabyte */
     mr_add_subregion(mem_space, 0xa0000, &s->lowmem, 2);
+    s->lowmem_parent = mem_space;
     memory_commit();
 }
 
@@ -500,4 +565,7 @@ void vga_common_reset(VGACommonState *s)
     s->vbe_regs[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
     s->vbe_start_addr = s->vbe_line_offset = 0;
     s->full_update = true;
+    if (s->lowmem_parent) {
+        vga_update_memory_access(s);
+    }
 }
