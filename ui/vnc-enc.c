@@ -9,9 +9,10 @@
 #include <string.h>
 #include "vnc.h"
 
+/* QEMU's conversion: the top bits of each 8-bit channel */
 static uint32_t scale(uint32_t c8, uint16_t max)
 {
-    return max == 255 ? c8 : (c8 * max + 127) / 255;
+    return (c8 * ((uint32_t)max + 1)) >> 8;
 }
 
 void vnc_convert_pixel(const VncPixelFormat *pf, uint32_t v, uint8_t *out)
