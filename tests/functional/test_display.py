@@ -52,7 +52,7 @@ def kvm_usable():
         return False
 
 
-ACCEL = 'kvm' if kvm_usable() else 'tcg'
+ACCEL = os.environ.get('KEMU_DISPLAY_ACCEL') or ('kvm' if kvm_usable() else 'tcg')
 
 
 def parse_ppm(data):
