@@ -696,7 +696,8 @@ static int vnc_listen_tcp(const char *host, int port, int to, Error **errp)
         }
         freeaddrinfo(res);
         if (p == to) {
-            error_setg(errp, "Failed to bind socket: %s", strerror(last_errno ? last_errno : EADDRINUSE));
+            error_setg(errp, "Failed to find an available port: %s",
+                       strerror(last_errno ? last_errno : EADDRINUSE));
             return -1;
         }
     }
@@ -761,6 +762,10 @@ bool vnc_start(Error **errp)
             }
         }
         fd = vnc_listen_tcp(host, (int)(5900 + n), (int)(5900 + to), errp);
+        if (fd >= 0 && tos) {
+            /* QEMU tells which port of the range it took (on stderr) */
+            fprintf(stderr, "VNC server running on %s:%s\n", vnc.host, vnc.service);
+        }
     }
     if (fd < 0) {
         return false;

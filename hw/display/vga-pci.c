@@ -178,11 +178,6 @@ static bool vga_pci_realize(DeviceState *dev, Error **errp)
     PCIVGAState *d = (PCIVGAState *)dev;
     PCIDevice *p = &d->parent;
     Error *err = NULL;
-    if (vga_exists) {
-        /* the legacy ports and window exist once (QEMU's message) */
-        error_setg(errp, "at most one VGA device is permitted");
-        return false;
-    }
     uint32_t mb = d->vgamem_mb;
     if (mb < 1) {
         mb = 1;
@@ -211,10 +206,14 @@ static bool vga_pci_realize(DeviceState *dev, Error **errp)
     }
     p->config_write = vga_config_write;
     p->name_for_info = NULL;
-    vga_init_legacy(&d->vga, system_io, system_memory);
+    if (!vga_exists) {
+        /* the first VGA owns the legacy ports, the window and the console;
+         * more (QEMU allows them) are PCI-only framebuffers here */
+        vga_init_legacy(&d->vga, system_io, system_memory);
+        graphic_console_init(&vga_console_ops, d);
+        vga_exists = true;
+    }
     vga_common_reset(&d->vga);
-    graphic_console_init(&vga_console_ops, d);
-    vga_exists = true;
     return true;
 }
 

@@ -183,6 +183,9 @@ void vga_ioport_write(VGACommonState *s, uint32_t port, uint32_t val)
  */
 void vga_update_memory_access(VGACommonState *s)
 {
+    if (!s->lowmem_parent) {
+        return;                        /* a second VGA: no legacy window */
+    }
     unsigned map = (eff_gr6(s) >> 2) & 3;
     bool direct = (eff_sr4(s) & 0x08) && (eff_sr2(s) & 0x0f) == 0x0f && map <= 1;
     uint64_t size = map == 0 ? 0x20000 : 0x10000;
