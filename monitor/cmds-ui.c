@@ -74,7 +74,12 @@ static void hmp_screendump(Monitor *mon, JsonObject *args)
             monitor_printf(mon, "screendump: parameter -f expects a value\n");
             goto out;
         }
-        json_object_set_str(q, "format", words->pdata[i + 1]);
+        const char *fmt = words->pdata[i + 1];
+        if (strcmp(fmt, "ppm") && strcmp(fmt, "png")) {
+            monitor_printf(mon, "Error: invalid parameter value: %s\n", fmt);
+            goto out;
+        }
+        json_object_set_str(q, "format", fmt);
         i += 2;
     }
     if (i < words->len) {

@@ -42,6 +42,19 @@ PAYLOAD = bytes.fromhex(
     'e20689f830e000d0aa85ff75f54383fb0472dbb052e6e9e464a80174fae46088c4c0e804e8'
     '0d0088e0240fe80600b020e6e9ebe33c0a720204270430e6e9c3bace01efbacf0189c8efc3')
 
+# mode13: program VGA mode 13h register by register (misc 63, sequencer,
+# CRTC, graphics controller, attribute controller, display on), load the DAC
+# with entry i = (i & 63, (i >> 2) & 63, (i * 3) & 63), fill a000:0 with
+# (x ^ y) + y / 4 for 320x200, write 'R' to port 0xe9, halt.
+MODE13 = bytes.fromhex(
+    'fa31c08ed0bc00708cc88ed8bac203b063eebec700bac403b9050030db88d8ee42acee4afe'
+    'c3e2f5bad403b011ee4230c0ee4abecc00b9190030db88d8ee42acee4afec3e2f5bee500ba'
+    'ce03b9090030db88d8ee42acee4afec3e2f5bada03ecbeee00bac003b9150030db88d8eeac'
+    'eefec3e2f7b020eebac80330c0ee4231db88d8243fee88d8c0e802ee88d8b403f6e4243fee'
+    '4381fb000172e5b800a08ec031ff31db31c988c830d888dcc0ec0200e0aa4181f9400172ed'
+    '4381fbc80072e4b052e6e9f4ebfd03010f000e5f4f50825480bf1f00410000000000009c0e'
+    '8f284096b9a3ff000000000040050fff000102030405060708090a0b0c0d0e0f41000f0000')
+
 
 def kvm_usable():
     try:
@@ -101,7 +114,8 @@ class Guest:
             cmd += ['-vga', 'std']
         if payload:
             img = bytearray(b'\xf4' * 65536)
-            img[:len(PAYLOAD)] = PAYLOAD
+            code = PAYLOAD if payload is True else payload
+            img[:len(code)] = code
             img[0xfff0:0xfff5] = b'\xea\x00\x00\x00\xf0'      # ljmp f000:0000
             bios = os.path.join(self.dir, 'bios.bin')
             with open(bios, 'wb') as f:
@@ -367,6 +381,24 @@ class DisplayTests(unittest.TestCase):
             _, qppm = self.vbe_shot(QEMU)
             self.assertEqual(ppm, qppm)
 
+    def test_screendump_mode13h_pixel_equal_to_qemu(self):
+        def shot(binary):
+            g = self.guest(binary, payload=MODE13)
+            self.assertTrue(g.wait_debug(lambda o: o == 'R') == 'R')
+            return g.screendump()
+        ppm = shot(KEMU)
+        w, h, px = parse_ppm(ppm)
+        self.assertEqual((w, h), (640, 400))              # doubled pixels and lines, as QEMU
+        c6 = lambda v: (v << 2) | ((v & 1) << 1) | (v & 1)
+        for x, y in ((0, 0), (7, 9), (319, 199), (200, 31)):
+            i = ((x ^ y) + y // 4) & 0xff
+            exp = (c6(i & 63), c6((i >> 2) & 63), c6((i * 3) & 63))
+            for dx, dy in ((0, 0), (1, 1)):
+                o = ((2 * y + dy) * w + 2 * x + dx) * 3
+                self.assertEqual(tuple(px[o:o + 3]), exp, (x, y))
+        if QEMU:
+            self.assertEqual(ppm, shot(QEMU))
+
     @unittest.skipUnless(QEMU and ACCEL == 'kvm', 'needs QEMU and KVM for SeaBIOS')
     def test_screendump_seabios_text_equal_to_qemu(self):
         def banner(binary):
@@ -405,6 +437,7 @@ class DisplayTests(unittest.TestCase):
                     g.qmp.cmd('screendump', {'filename': os.path.join(g.dir, 'x'), 'head': 1}),
                     g.qmp.cmd('screendump', {'filename': os.path.join(g.dir, 'x'), 'device': 'nope'}),
                     g.hmp('screendump'),
+                    g.hmp('screendump %s -f gif' % os.path.join(g.dir, 'x')),
                 ]
             finally:
                 g.close()
