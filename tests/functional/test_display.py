@@ -55,6 +55,21 @@ MODE13 = bytes.fromhex(
     '4381fbc80072e4b052e6e9f4ebfd03010f000e5f4f50825480bf1f00410000000000009c0e'
     '8f284096b9a3ff000000000040050fff000102030405060708090a0b0c0d0e0f41000f0000')
 
+# mode12: program VGA mode 12h (640x480x16 planar) register by register,
+# DAC 0..63 = (i, 63 - i, (i * 5) & 63), fill each plane p (map mask 1 << p,
+# write mode 0) with (off_lo * (p + 1)) ^ off_hi, then on lines 0-15 use
+# write mode 2 with bit mask 0xf0 (latch loaded by a read) and colour
+# off & 15; 'R' to port 0xe9, halt.
+MODE12 = bytes.fromhex(
+    'fa31c08ed0bc00708cc88ed8bac203b0e3eebee300bac403b90500e8b700bad403b011ee42'
+    '30c0ee4abee800b91900e8a300be0101bace03b90900e89700bada03ecbe0a01bac003b915'
+    '0030db88d8eeaceefec3e2f7b020eebac80330c0ee4231db88d8eeb03f28d8ee88d8b405f6'
+    'e4243fee4383fb4072e9b800a08ec031dbbac403b002ee42b00188d9d2e0ee31ff89f888d9'
+    'fec1f6e189f930e8aa81ff009672ed4383fb0472d7bac403b8020fefbace03b80502efb808'
+    'f0ef31ff268a2589f8240f2688054781ff000572efb052e6e9f4ebfd30db88d8ee42acee4a'
+    'fec3e2f5c303010f00065f4f508254800b3e0040000000000000ea0cdf2800e704e3ff0000'
+    '00000000050fff000102030405140738393a3b3c3d3e3f01000f0000')
+
 
 def kvm_usable():
     try:
@@ -396,6 +411,18 @@ class DisplayTests(unittest.TestCase):
             for dx, dy in ((0, 0), (1, 1)):
                 o = ((2 * y + dy) * w + 2 * x + dx) * 3
                 self.assertEqual(tuple(px[o:o + 3]), exp, (x, y))
+        if QEMU:
+            self.assertEqual(ppm, shot(QEMU))
+
+    def test_screendump_mode12h_pixel_equal_to_qemu(self):
+        def shot(binary):
+            g = self.guest(binary, payload=MODE12)
+            self.assertEqual(g.wait_debug(lambda o: o == 'R', timeout=40), 'R')
+            return g.screendump()
+        ppm = shot(KEMU)
+        w, h, px = parse_ppm(ppm)
+        self.assertEqual((w, h), (640, 480))
+        self.assertGreater(len(set(px[i:i + 3] for i in range(0, len(px), 3 * 7))), 8)
         if QEMU:
             self.assertEqual(ppm, shot(QEMU))
 
