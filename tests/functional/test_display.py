@@ -483,6 +483,10 @@ class DisplayTests(unittest.TestCase):
         out1 = g.wait_debug(lambda o: o.count(' ') >= 11)
         g.hmp('sendkey shift-delete 10')
         out2 = g.wait_debug(lambda o: o.count(' ') >= 19)
+        key = {'type': 'qcode', 'data': 'b'}
+        g.qmp.command('input-send-event', events=[{'type': 'key', 'data': {'down': True, 'key': key}},
+                                                  {'type': 'key', 'data': {'down': False, 'key': key}}])
+        out2 = g.wait_debug(lambda o: o.count(' ') >= 22)
         errs = [g.qmp.cmd('send-key', {'keys': [{'type': 'qcode', 'data': 'nokey'}]}),
                 g.qmp.cmd('send-key', {'keys': [{'type': 'bogus', 'data': 'a'}]}),
                 g.qmp.cmd('send-key', {'keys': [{'type': 'qcode', 'data': 'a'}], 'hold-time': 'x'}),
@@ -493,7 +497,7 @@ class DisplayTests(unittest.TestCase):
         out1, out2, errs = self.key_bytes(KEMU)
         # scancode set 2, no translation: ctrl a ctrl_r down, then up in reverse order
         self.assertEqual(out1, 'R14 1c e0 14 e0 f0 14 f0 1c f0 14 ')
-        self.assertEqual(out2[len(out1):], '12 e0 71 e0 f0 71 f0 12 ')
+        self.assertEqual(out2[len(out1):], '12 e0 71 e0 f0 71 f0 12 32 f0 32 ')
         self.assertEqual(errs[0]['error']['desc'], "Parameter 'data' does not accept value 'nokey'")
         self.assertEqual(errs[3], 'invalid parameter: nokey\r\n')
         if QEMU:
