@@ -9,7 +9,7 @@ screendump, and VNC clients sending garbage.
 The guest is a 64 KiB -bios payload (real mode, source below): it opens
 the display (AR index bit 5), sets a 320x200x32 Bochs VBE mode, fills it
 through the banked 0xa0000 window, writes 'R' to the debug console (port
-0xe9) and then prints every byte it reads from the i8042 as two hex digits
+0xe9) enables PS/2 mouse streaming and then prints every byte it reads from the i8042 as two hex digits
 and a space. KVM runs it when /dev/kvm works, else the software CPU.
 
     KEMU=build/kemu-system-x86_64 python3 tests/functional/test_display.py -v
@@ -34,13 +34,14 @@ KEMU, QEMU = find_binaries()
 #   cli; ss=0; sp=0x7000; in 0x3da; out 0x3c0 <- 0x20      (display on)
 #   VBE: XRES=320 YRES=200 BPP=32 ENABLE=1                  (ports 0x1ce/0x1cf)
 #   for bank 0..3: BANK=bank; for di 0..0xffff: es:[di] = (di_lo ^ di_hi) + bank*64
-#   out 0xe9 <- 'R'
+#   out 0xe9 <- 'R'; out 0x64 <- 0xd4; out 0x60 <- 0xf4   (mouse: enable streaming)
 #   loop: wait 0x64 bit 0; al = in 0x60; print "%02x " to port 0xe9
 PAYLOAD = bytes.fromhex(
-    'fa31c08ed0bc0070bada03ecbac003b020eeb80100b94001e86e00b80200b9c800e86500b8'
-    '0300b92000e85c00b80400b90100e8530031dbb8050089d9e84900b800a08ec031ff88dac0'
-    'e20689f830e000d0aa85ff75f54383fb0472dbb052e6e9e464a80174fae46088c4c0e804e8'
-    '0d0088e0240fe80600b020e6e9ebe33c0a720204270430e6e9c3bace01efbacf0189c8efc3')
+    'fa31c08ed0bc0070bada03ecbac003b020eeb80100b94001e87600b80200b9c800e86d00b8'
+    '0300b92000e86400b80400b90100e85b0031dbb8050089d9e85100b800a08ec031ff88dac0'
+    'e20689f830e000d0aa85ff75f54383fb0472dbb052e6e9b0d4e664b0f4e660e464a80174fa'
+    'e46088c4c0e804e80d0088e0240fe80600b020e6e9ebe33c0a720204270430e6e9c3bace01'
+    'efbacf0189c8efc3')
 
 # mode13: program VGA mode 13h register by register (misc 63, sequencer,
 # CRTC, graphics controller, attribute controller, display on), load the DAC
@@ -477,16 +478,16 @@ class DisplayTests(unittest.TestCase):
     # ------------------------------------------------------------ keys
     def key_bytes(self, binary):
         g = self.guest(binary)
-        g.wait_debug(lambda o: o.startswith('R'))
+        g.wait_debug(lambda o: o.startswith('Rfa '))
         g.qmp.command('send-key', keys=[{'type': 'qcode', 'data': 'ctrl'}, {'type': 'qcode', 'data': 'a'},
                                         {'type': 'number', 'data': 0x9d}], **{'hold-time': 50})
-        out1 = g.wait_debug(lambda o: o.count(' ') >= 11)
+        out1 = g.wait_debug(lambda o: o.count(' ') >= 12)
         g.hmp('sendkey shift-delete 10')
-        out2 = g.wait_debug(lambda o: o.count(' ') >= 19)
+        out2 = g.wait_debug(lambda o: o.count(' ') >= 20)
         key = {'type': 'qcode', 'data': 'b'}
         g.qmp.command('input-send-event', events=[{'type': 'key', 'data': {'down': True, 'key': key}},
                                                   {'type': 'key', 'data': {'down': False, 'key': key}}])
-        out2 = g.wait_debug(lambda o: o.count(' ') >= 22)
+        out2 = g.wait_debug(lambda o: o.count(' ') >= 23)
         errs = [g.qmp.cmd('send-key', {'keys': [{'type': 'qcode', 'data': 'nokey'}]}),
                 g.qmp.cmd('send-key', {'keys': [{'type': 'bogus', 'data': 'a'}]}),
                 g.qmp.cmd('send-key', {'keys': [{'type': 'qcode', 'data': 'a'}], 'hold-time': 'x'}),
@@ -496,7 +497,7 @@ class DisplayTests(unittest.TestCase):
     def test_send_key_reaches_i8042(self):
         out1, out2, errs = self.key_bytes(KEMU)
         # scancode set 2, no translation: ctrl a ctrl_r down, then up in reverse order
-        self.assertEqual(out1, 'R14 1c e0 14 e0 f0 14 f0 1c f0 14 ')
+        self.assertEqual(out1, 'Rfa 14 1c e0 14 e0 f0 14 f0 1c f0 14 ')
         self.assertEqual(out2[len(out1):], '12 e0 71 e0 f0 71 f0 12 32 f0 32 ')
         self.assertEqual(errs[0]['error']['desc'], "Parameter 'data' does not accept value 'nokey'")
         self.assertEqual(errs[3], 'invalid parameter: nokey\r\n')
@@ -536,10 +537,16 @@ class DisplayTests(unittest.TestCase):
         result['fb16_equal'] = fb16 == shot16
         result['hextile_used'] = 5 in encs
         # keys through VNC: 'a' (keysym 0x61), then Return
+        g.wait_debug(lambda o: o.startswith('Rfa '))
         for ks in (0x61, 0xff0d):
             c.key(ks, True)
             c.key(ks, False)
-        result['keys'] = g.wait_debug(lambda o: o.count(' ') >= 6)
+        result['keys'] = g.wait_debug(lambda o: o.count(' ') >= 7)
+        # pointer: a first position, then 5 right / 3 down with the left button
+        c.sock.sendall(struct.pack('>BBHH', 5, 0, 100, 100))
+        c.sock.sendall(struct.pack('>BBHH', 5, 1, 105, 103))
+        c.sock.sendall(struct.pack('>BBHH', 5, 0, 105, 103))
+        result['mouse'] = g.wait_debug(lambda o: o.count(' ') >= 13)[len(result['keys']):]
         return g, result
 
     def test_vnc_client(self):
@@ -548,7 +555,9 @@ class DisplayTests(unittest.TestCase):
         self.assertTrue(k['raw_equal'])
         self.assertTrue(k['fb16_equal'])
         self.assertTrue(k['hextile_used'])
-        self.assertEqual(k['keys'], 'R1c f0 1c 5a f0 5a ')
+        self.assertEqual(k['keys'], 'Rfa 1c f0 1c 5a f0 5a ')
+        # PS/2 packets: left button, dx 5, dy -3 (y grows upwards); release
+        self.assertEqual(k['mouse'], '29 05 fd 08 00 00 ')
         self.assertEqual(k['query']['family'], 'unix')
         self.assertEqual(len(k['query']['clients']), 1)
         self.assertIn('  Server: :%s (unix)\r\n    Auth: none (Sub: none)\r\n  Client: : (unix)\r\n' % g.vnc_path,
@@ -561,7 +570,7 @@ class DisplayTests(unittest.TestCase):
         c37.close()
         if QEMU:
             gq, q = self.vnc_session(QEMU)
-            for key in ('size', 'pf', 'name', 'raw_equal', 'fb16_equal', 'keys'):
+            for key in ('size', 'pf', 'name', 'raw_equal', 'fb16_equal', 'keys', 'mouse'):
                 self.assertEqual(k[key], q[key], key)
             self.assertEqual(sorted(k['query']), sorted(q['query']))
             self.assertEqual(k['query']['clients'][0].keys(), q['query']['clients'][0].keys())
