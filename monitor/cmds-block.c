@@ -606,6 +606,53 @@ static JsonObject *node_info(BlkNode *n, bool flat)
     return o;
 }
 
+/* ---- for the drives of devices (cmds-drive.c, system/blockdev.c) ---- */
+
+static JsonObject *node_stats(BlockDriverState *bs);
+
+void blockdev_register_chain(BlockDriverState *bs)
+{
+    char *explicit_name = bs->node_name ? g_strdup(bs->node_name) : NULL;
+    BlkNode *n = register_chain(bs);
+    if (explicit_name) {                /* -drive ...,node-name=X */
+        g_free(n->name);
+        n->name = g_strdup(explicit_name);
+        g_free(bs->node_name);
+        bs->node_name = explicit_name;
+        n->implicit = false;
+    }
+}
+
+void blockdev_unregister_chain(BlockDriverState *bs)
+{
+    BlkNode *n = node_by_bs(bs);
+    if (n) {
+        node_free(n);
+    }
+}
+
+JsonObject *blockdev_inserted_info(BlockDriverState *bs)
+{
+    BlkNode *n = node_by_bs(bs);
+    if (!n) {
+        blockdev_register_chain(bs);
+        n = node_by_bs(bs);
+    }
+    return node_info(n, false);
+}
+
+JsonObject *blockdev_node_stats(BlockDriverState *bs)
+{
+    return node_stats(bs);
+}
+
+void blockdev_foreach_node(void (*fn)(BlockDriverState *bs, void *opaque), void *opaque)
+{
+    for (GList *l = graph; l; l = l->next) {
+        fn(((BlkNode *)l->data)->bs, opaque);
+    }
+}
+
 static JsonValue *qmp_query_named_block_nodes(Monitor *mon, JsonObject *args, Error **errp)
 {
     bool flat = json_object_get_bool(args, "flat", false);
@@ -616,22 +663,37 @@ static JsonValue *qmp_query_named_block_nodes(Monitor *mon, JsonObject *args, Er
     return a;
 }
 
-static JsonObject *zero_stats(void)
+/* BlockDeviceStats: QEMU's keys; st NULL = a node QEMU does not account. */
+JsonObject *blockdev_stats_json(const BlockAcctStats *st, bool accounting)
 {
-    static const char *const keys[] = {
-        "rd_bytes", "wr_bytes", "unmap_bytes", "rd_operations", "wr_operations",
-        "flush_operations", "unmap_operations", "rd_total_time_ns", "wr_total_time_ns",
-        "flush_total_time_ns", "unmap_total_time_ns", "wr_highest_offset", "rd_merged",
-        "wr_merged", "unmap_merged", "failed_rd_operations", "failed_wr_operations",
-        "failed_flush_operations", "failed_unmap_operations", "invalid_rd_operations",
-        "invalid_wr_operations", "invalid_flush_operations", "invalid_unmap_operations",
+    static const BlockAcctStats none;
+    if (!st) {
+        st = &none;
+    }
+    const struct { const char *key; uint64_t val; } v[] = {
+        { "rd_bytes", st->rd_bytes }, { "wr_bytes", st->wr_bytes },
+        { "unmap_bytes", st->unmap_bytes }, { "rd_operations", st->rd_ops },
+        { "wr_operations", st->wr_ops }, { "flush_operations", st->flush_ops },
+        { "unmap_operations", st->unmap_ops }, { "rd_total_time_ns", st->rd_total_ns },
+        { "wr_total_time_ns", st->wr_total_ns }, { "flush_total_time_ns", st->flush_total_ns },
+        { "unmap_total_time_ns", st->unmap_total_ns },
+        { "wr_highest_offset", st->wr_highest_offset }, { "rd_merged", 0 },
+        { "wr_merged", 0 }, { "unmap_merged", 0 },
+        { "failed_rd_operations", st->failed_rd_ops }, { "failed_wr_operations", st->failed_wr_ops },
+        { "failed_flush_operations", st->failed_flush_ops },
+        { "failed_unmap_operations", st->failed_unmap_ops },
+        { "invalid_rd_operations", 0 }, { "invalid_wr_operations", 0 },
+        { "invalid_flush_operations", 0 }, { "invalid_unmap_operations", 0 },
     };
     JsonObject *s = json_object_new();
-    for (unsigned i = 0; i < G_N_ELEMENTS(keys); i++) {
-        json_object_set_int(s, keys[i], 0);
+    for (unsigned i = 0; i < G_N_ELEMENTS(v); i++) {
+        json_object_set_int(s, v[i].key, (int64_t)v[i].val);
     }
-    json_object_set_bool(s, "account_invalid", false);
-    json_object_set_bool(s, "account_failed", false);
+    if (st->last_access_ns) {
+        json_object_set_int(s, "idle_time_ns", g_get_monotonic_time() * 1000 - st->last_access_ns);
+    }
+    json_object_set_bool(s, "account_invalid", accounting);
+    json_object_set_bool(s, "account_failed", accounting);
     json_object_set(s, "timed_stats", json_array_new());
     return s;
 }
@@ -642,7 +704,7 @@ static JsonObject *node_stats(BlockDriverState *bs)
     if (bs->node_name) {
         json_object_set_str(o, "node-name", bs->node_name);
     }
-    json_object_set(o, "stats", zero_stats());
+    json_object_set(o, "stats", blockdev_stats_json(NULL, false));
     if (!bs->drv->is_format && !strcmp(bs->drv->format_name, "file")) {
         JsonObject *d = json_object_new();
         json_object_set_str(d, "driver", "file");
@@ -658,24 +720,12 @@ static JsonObject *node_stats(BlockDriverState *bs)
     return o;
 }
 
-static JsonValue *qmp_query_blockstats(Monitor *mon, JsonObject *args, Error **errp)
-{
-    JsonValue *a = json_array_new();
-    if (json_object_get_bool(args, "query-nodes", false)) {
-        for (GList *l = graph; l; l = l->next) {
-            json_array_append(a, node_stats(((BlkNode *)l->data)->bs));
-        }
-    }
-    return a;
-}
 
 static const MonCmd block_cmds[] = {
     { .name = "blockdev-add", .qmp = qmp_blockdev_add, .flags = MON_CMD_ANY_ARGS },
     { .name = "blockdev-del", .args = "node-name:s", .qmp = qmp_blockdev_del },
     { .name = "query-named-block-nodes", .args = "flat:b?",
       .qmp = qmp_query_named_block_nodes },
-    { .name = "query-blockstats", .args = "query-nodes:b?", .hmp = "info blockstats",
-      .params = "", .help = "show block device statistics", .qmp = qmp_query_blockstats },
     { .name = NULL, .hmp = NULL },
 };
 

@@ -672,6 +672,26 @@ static JsonObject *parse_args(Monitor *mon, const MonCmd *cmd, const char *p)
             }
             break;
         }
+        case 'o': {                        /* a size; a bare number is MiB */
+            while (*p == ' ' || *p == '\t') {
+                p++;
+            }
+            const char *start = p;
+            while (g_ascii_isdigit(*p) || *p == '.') {
+                p++;
+            }
+            if (*p && strchr("bBkKmMgGtTpPeE", *p)) {
+                p++;
+            }
+            g_autofree char *w = g_strndup(start, p - start);
+            uint64_t v;
+            if (p == start || parse_size_suffix(w, 1024 * 1024, &v) < 0 || v > INT64_MAX) {
+                monitor_printf(mon, "invalid size\n");
+                goto fail;
+            }
+            json_object_set_int(args, name, (int64_t)v);
+            break;
+        }
         case '/':
             if (!parse_format(mon, &p, args)) {
                 goto fail;

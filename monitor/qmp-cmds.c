@@ -699,14 +699,9 @@ static const MonCmd qmp_cmds[] = {
     { .name = "query-cpus-fast", .qmp = qmp_query_cpus_fast },
     { .name = "query-pci", .hmp = "info pci", .params = "", .help = "show PCI info",
       .qmp = qmp_query_pci, .hmp_print = hmp_info_pci },
-    { .name = "query-block", .args = "flat:b?", .hmp = "info block",
-      .hmp_args = "nodes:-n,verbose:-v,device:s?", .params = "[-n] [-v] [device]",
-      .help = "show info of one block device or all block devices (-n: show named nodes; "
-              "-v: show details)", .qmp = qmp_empty_list },
-    /* query-blockstats, query-named-block-nodes: cmds-block.c */
+    /* query-block, query-blockstats: cmds-drive.c; query-named-block-nodes: cmds-block.c */
     { .name = "query-block-jobs", .qmp = qmp_empty_list },
-    { .name = "query-iothreads", .hmp = "info iothreads", .params = "", .help = "show iothreads",
-      .qmp = qmp_empty_list },
+    /* query-iothreads, query-memdev: cmds-object.c */
     { .name = "query-hotpluggable-cpus", .hmp = "info hotpluggable-cpus", .params = "",
       .help = "Show information about hotpluggable CPUs", .qmp = qmp_query_hotpluggable_cpus,
       .hmp_print = hmp_info_hotpluggable_cpus },

@@ -21,7 +21,9 @@
 #include "hw/qdev.h"
 #include "kemu-config.h"
 #include "monitor/monitor.h"
+#include "system/blockdev.h"
 #include "system/cpus.h"
+#include "system/objects.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/options.h"
@@ -52,14 +54,42 @@ typedef struct Config {
     const char *vga;
     const char *vnc;
     const char *rtc;
-    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi;
+    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot, usb;
     GArray *serials;                /* OptArg */
-    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives;
+    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives, *objects;
     GArray *unsupported;            /* OptArg: refused after parsing */
 } Config;
 
 Machine *current_machine;
 GPtrArray *firmware_dirs;           /* -L */
+
+/* -audiodev: kemu has no sound devices, so only the "none" backend (what
+ * libvirt passes for a guest without sound) is accepted. */
+static void check_audiodev(const char *arg)
+{
+    Error *err = NULL;
+    loc_set_option("-audiodev", arg);
+    KVDict *d = kv_parse_or_json(arg, "driver", &err);
+    const char *drv = d ? kv_get(d, "driver") : NULL;
+    if (!d) {
+        error_report_err(err);
+        exit(1);
+    }
+    if (!drv) {
+        error_report("Parameter 'driver' is missing");
+        exit(1);
+    }
+    if (strcmp(drv, "none")) {
+        error_report("Parameter 'driver' does not accept value '%s'", drv);
+        exit(1);
+    }
+    if (!kv_get(d, "id")) {
+        error_report("Parameter 'id' is missing");
+        exit(1);
+    }
+    kv_free(d);
+    loc_clear();
+}
 
 static void opt_push(GArray *a, const char *opt, const char *arg)
 {
@@ -428,6 +458,8 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_NO_REBOOT: no_reboot = true; break;
         case OPT_NO_SHUTDOWN: no_shutdown = true; break;
         case OPT_NODEFAULTS: c->nodefaults = true; break;
+        case OPT_SNAPSHOT: c->snapshot = true; break;
+        case OPT_OBJECT: opt_push(c->objects, a, arg); break;
         case OPT_NO_USER_CONFIG: break;
         case OPT_NO_HPET: c->no_hpet = true; break;
         case OPT_NO_ACPI: c->no_acpi = true; break;
@@ -451,8 +483,10 @@ static void parse_args(int argc, char **argv, Config *c)
                 opt_push(c->unsupported, a, arg);
             }
             break;
-        case OPT_USB:
+        case OPT_AUDIODEV:
+            check_audiodev(arg);
             break;
+        case OPT_USB: c->usb = true; break;
         default:
             opt_push(c->unsupported, a, arg);
             break;
@@ -610,6 +644,64 @@ static void create_devices(Config *c)
     loc_clear();
 }
 
+/* -hda FILE and friends as the -drive option string QEMU builds for them. */
+static char *legacy_drive_optstr(const char *opt, const char *file)
+{
+    GString *o = g_string_new("file=");
+    for (const char *p = file; *p; p++) {
+        g_string_append_c(o, *p);
+        if (*p == ',') {
+            g_string_append_c(o, ',');       /* QemuOpts escapes a comma by doubling it */
+        }
+    }
+    if (!strcmp(opt, "cdrom")) {
+        g_string_append(o, ",index=2,media=cdrom");
+    } else if (!strcmp(opt, "fda") || !strcmp(opt, "fdb")) {
+        g_string_append_printf(o, ",if=floppy,index=%d", opt[2] - 'a');
+    } else {
+        g_string_append_printf(o, ",index=%d,media=disk", opt[2] - 'a');
+    }
+    return g_string_free(o, FALSE);
+}
+
+/* -blockdev, -drive, -hda..-hdd, -cdrom, -fda in command line order. */
+static void open_drives(Config *c, const MachineClass *mc)
+{
+    BlockInterfaceType default_if = mc->block_default_ide ? IF_IDE : IF_NONE;
+    drive_snapshot_all = c->snapshot;
+    blockdev_init();
+    for (guint i = 0; i < c->drives->len; i++) {
+        OptArg *o = &g_array_index(c->drives, OptArg, i);
+        const char *name = o->opt + strspn(o->opt, "-");
+        Error *err = NULL;
+        bool ok;
+        loc_set_option(o->opt, o->arg);
+        if (!strcmp(name, "blockdev")) {
+            ok = blockdev_add_str(o->arg, &err);
+        } else {
+            g_autofree char *optstr = strcmp(name, "drive") ? legacy_drive_optstr(name, o->arg)
+                                                             : NULL;
+            DriveInfo *d = drive_new(optstr ? optstr : o->arg, default_if, &err);
+            if (d) {
+                d->loc_opt = o->opt;
+                d->loc_arg = o->arg;
+            }
+            ok = d != NULL;
+        }
+        if (!ok) {
+            error_report_err(err);
+            exit(1);
+        }
+    }
+    loc_clear();
+    Error *err = NULL;
+    /* the PC's default drives; machine "none" has none (no_cdrom etc.) */
+    if (!c->nodefaults && mc->block_default_ide && !drive_add_defaults(true, &err)) {
+        error_report_err(err);
+        exit(1);
+    }
+}
+
 /* Handle "help" arguments that print and exit before anything is built. */
 static void handle_help_requests(Config *c)
 {
@@ -643,6 +735,50 @@ static void handle_help_requests(Config *c)
     }
 }
 
+static void create_objects(Config *c)
+{
+    for (guint i = 0; i < c->objects->len; i++) {
+        OptArg *o = &g_array_index(c->objects, OptArg, i);
+        Error *err = NULL;
+        loc_set_option(o->opt, o->arg);
+        if (!object_add_str(o->arg, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+    }
+    loc_clear();
+}
+
+/* -machine memory-backend=ID: the object's memory is the machine's RAM
+ * (its size when -m is absent). QEMU reserves the id "pc.ram" for the
+ * implicit backend otherwise. */
+static void configure_memdev(Config *c, Machine *m)
+{
+    const char *id = kv_get(c->machine_opts, "memory-backend");
+    if (!id) {
+        UserObject *o = object_find("pc.ram");
+        if (o && o->memory_backend) {
+            error_report("object name 'pc.ram' is reserved for the default RAM backend, it "
+                         "can't be used for any other purposes. Change the object's 'id' to "
+                         "something else");
+            exit(1);
+        }
+        return;
+    }
+    UserObject *o = object_find(id);
+    if (!o || !o->memory_backend) {
+        error_report("Memory backend '%s' not found", id);
+        exit(1);
+    }
+    if (!c->mem) {
+        m->ram_size = o->size;
+    } else if (m->ram_size != o->size) {
+        error_report("Machine memory size does not match the size of the memory backend");
+        exit(1);
+    }
+    m->memdev = o;
+}
+
 static void configure_machine(Config *c, Machine *m)
 {
     Error *err = NULL;
@@ -654,6 +790,8 @@ static void configure_machine(Config *c, Machine *m)
             exit(1);
         }
     }
+    loc_clear();
+    configure_memdev(c, m);
     m->smp_cpus = m->smp_max_cpus = m->smp_sockets = m->smp_cores = m->smp_threads = m->smp_dies = 1;
     loc_clear();
     if (c->smp) {
@@ -698,7 +836,9 @@ static void configure_machine(Config *c, Machine *m)
         bool menu = false;
         kv_get_bool(d, "menu", false, &menu, &err);
         m->boot_menu = menu;
-        kv_get(d, "strict");
+        bool strict = false;
+        kv_get_bool(d, "strict", false, &strict, &err);
+        m->boot_strict = strict;
         kv_get(d, "splash");
         kv_get(d, "splash-time");
         kv_get(d, "reboot-timeout");
@@ -750,12 +890,18 @@ static void configure_machine(Config *c, Machine *m)
     }
     static const char *const ignored_machine_props[] = {
         "accel",             /* read by choose_accel() */
-        "usb", "dump-guest-core", "mem-merge", "memory-backend", "vmport", "graphics",
+        "dump-guest-core", "mem-merge", "vmport", "graphics",
         "suppress-vmdesc", "smm", "sata", "pit", "pic",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(ignored_machine_props); i++) {
         kv_get(c->machine_opts, ignored_machine_props[i]);
     }
+    const char *usb = kv_get(c->machine_opts, "usb");
+    if (usb && !parse_bool(usb, &m->usb)) {
+        error_report("Parameter 'usb' expects 'on' or 'off'");
+        exit(1);
+    }
+    m->usb |= c->usb;
     const char *hpet = kv_get(c->machine_opts, "hpet");
     if (hpet) {
         bool on;
@@ -797,7 +943,7 @@ int main(int argc, char **argv)
     c.accel_opts = kv_new();
     c.accels = g_ptr_array_new();
     GArray **lists[] = { &c.serials, &c.chardevs, &c.devices, &c.globals, &c.mons, &c.monitors,
-                         &c.qmps, &c.drives, &c.unsupported };
+                         &c.qmps, &c.drives, &c.objects, &c.unsupported };
     for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
         *lists[i] = g_array_new(FALSE, TRUE, sizeof(OptArg));
     }
@@ -818,21 +964,8 @@ int main(int argc, char **argv)
     }
     vga_interface_type = c.vga ? c.vga : c.nodefaults ? "none" : NULL;
     refuse_unsupported(&c);
-    for (guint i = 0; i < c.drives->len; i++) {
-        OptArg *o = &g_array_index(c.drives, OptArg, i);
-        loc_set_option(o->opt, o->arg);
-        if (!strcmp(o->opt + strspn(o->opt, "-"), "blockdev")) {
-            Error *err = NULL;
-            if (!blockdev_add_str(o->arg, &err)) {
-                error_report_err(err);
-                exit(1);
-            }
-            continue;
-        }
-        error_report("machine type does not support this drive: disks are not supported by kemu yet");
-        exit(1);
-    }
-    loc_clear();
+    create_objects(&c);
+    open_drives(&c, mc);
 
     Machine *m = g_new0(Machine, 1);
     m->cls = mc;
@@ -862,7 +995,16 @@ int main(int argc, char **argv)
         error_report_err(err);
         exit(1);
     }
+    if (!drive_create_virtio_devices(&err)) {
+        error_report_err(err);
+        exit(1);
+    }
     create_devices(&c);
+    if (!drive_check_orphans(&err)) {
+        error_report_err(err);
+        exit(1);
+    }
+    loc_clear();
     machine_done(m);
     display_start();
 

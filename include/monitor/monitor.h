@@ -56,6 +56,15 @@ bool blockdev_add_str(const char *arg, Error **errp);
 /* The node a -blockdev/blockdev-add created under this node-name, or NULL. */
 typedef struct BlockDriverState BlockDriverState;
 BlockDriverState *blockdev_find_node(const char *node_name);
+/* Nodes of a -drive medium: named "#blockNNN" like QEMU's implicit nodes. */
+void blockdev_register_chain(BlockDriverState *bs);
+void blockdev_unregister_chain(BlockDriverState *bs);
+/* query-block "inserted" / query-blockstats entries for a node. */
+JsonObject *blockdev_inserted_info(BlockDriverState *bs);
+JsonObject *blockdev_node_stats(BlockDriverState *bs);
+typedef struct BlockAcctStats BlockAcctStats;
+JsonObject *blockdev_stats_json(const BlockAcctStats *st, bool accounting);
+void blockdev_foreach_node(void (*fn)(BlockDriverState *bs, void *opaque), void *opaque);
 Monitor *monitor_new(Chardev *chr, bool qmp, bool pretty, Error **errp);
 /* Flush held replies and output (exit notifier; safe to call twice). */
 void monitor_cleanup(void);
