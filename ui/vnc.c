@@ -503,9 +503,9 @@ static bool vnc_process(VncClient *c)
                 return true;
             }
             used = 1;
-            vnc_send_server_init(c);
             c->state = ST_NORMAL;
-            display_listener_register(&c->dl);
+            display_listener_register(&c->dl);      /* renders: the size is current */
+            vnc_send_server_init(c);
             vnc_event("VNC_INITIALIZED", c);
             break;
         default: {

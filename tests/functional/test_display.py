@@ -196,7 +196,8 @@ def run_status(binary, args, timeout=10):
 
 class VncClient:
     def __init__(self, path, version=b'RFB 003.008\n'):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        tcp = isinstance(path, tuple)
+        self.sock = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(10)
         deadline = time.time() + 10
         while True:
@@ -574,6 +575,35 @@ class DisplayTests(unittest.TestCase):
                 self.assertEqual(k[key], q[key], key)
             self.assertEqual(sorted(k['query']), sorted(q['query']))
             self.assertEqual(k['query']['clients'][0].keys(), q['query']['clients'][0].keys())
+
+    def test_vnc_tcp(self):
+        def free_display():
+            for n in range(200 + os.getpid() % 500, 1200):
+                s = socket.socket()
+                try:
+                    s.bind(('127.0.0.1', 5900 + n))
+                    return n
+                except OSError:
+                    continue
+                finally:
+                    s.close()
+        replies = {}
+        for binary in filter(None, (KEMU, QEMU)):
+            n = free_display()
+            g = self.guest(binary, args=['-vnc', '127.0.0.1:%d' % n])
+            g.wait_debug(lambda o: o.startswith('R'))
+            c = VncClient(('127.0.0.1', 5900 + n))
+            q = g.qmp.command('query-vnc')
+            hmp = g.hmp('info vnc')
+            c.close()
+            self.assertEqual((c.w, c.h), (320, 200))
+            self.assertEqual((q['host'], q['service'], q['family']), ('127.0.0.1', str(5900 + n), 'ipv4'))
+            self.assertEqual(q['clients'][0]['host'], '127.0.0.1')
+            self.assertIn('  Server: 127.0.0.1:%d (ipv4)\r\n' % (5900 + n), hmp)
+            replies[binary] = sorted(q), sorted(q['clients'][0])
+            g.close()
+        if QEMU:
+            self.assertEqual(replies[KEMU], replies[QEMU])
 
     def test_vnc_garbage_does_not_hurt(self):
         g = self.guest(args=['-vnc', 'unix:@VNC@'])
