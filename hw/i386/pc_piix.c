@@ -4,6 +4,7 @@
  * with "pc" an alias of the newest and the default machine.
  * Locking: startup only.
  */
+#include "hw/display.h"
 #include "hw/i386/pc.h"
 #include "hw/machine.h"
 #include "util/module.h"
@@ -17,6 +18,12 @@ static const char *const pc_versions[] = {
     "2.3", "2.2", "2.1", "2.0", "1.7", "1.6", "1.5", "1.4",
 };
 
+/* pc_init, then QEMU's default display device (00:02.0 VGA) */
+static bool pc_piix_init(Machine *m, Error **errp)
+{
+    return pc_init(m, errp) && pc_vga_init(m->pci_bus, errp);
+}
+
 MODULE_INIT(pc_machines_register)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(pc_versions); i++) {
@@ -29,7 +36,7 @@ MODULE_INIT(pc_machines_register)
         mc->max_cpus = PC_MAX_CPUS;
         mc->block_default_ide = true;
         mc->default_cpu = "qemu64";
-        mc->init = pc_init;
+        mc->init = pc_piix_init;
         machine_class_register(mc);
     }
 }
