@@ -920,6 +920,7 @@ static HANDLER(h_sti)
     }
     if (!(env->eflags & IF_MASK)) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
     env->eflags |= IF_MASK;
 }

@@ -33,6 +33,7 @@ typedef void (*InsnHandler)(Interp *s, const Insn *i);
 #define IF_LOCK     0x08
 #define IF_REXW     0x10
 #define IF_SEGOVR   0x20   /* explicit segment override */
+#define IF_ENDBLK   0x40   /* ends a basic block (branch, HLT, #UD...) */
 
 struct Insn {
     InsnHandler h;
@@ -86,6 +87,28 @@ typedef struct DCEntry {
     Insn insn;             /* insn.dc_mode: code size it was decoded for */
 } __attribute__((aligned(64))) DCEntry;
 
+/* Basic block (block.c): n decoded instructions, then the code bytes it
+ * was decoded from as nw 64-bit words: words 0..nw-2 at offsets 0, 8, ...,
+ * the last one at last_off (moved back so it never reads past the page)
+ * under last_mask. */
+typedef struct Block {
+    uint64_t lip;          /* linear address of the first instruction */
+    uint64_t last_mask;
+    uint64_t epoch;        /* s->code_epoch when last validated */
+    uint8_t mode;          /* code size it was decoded for */
+    uint8_t n;             /* instructions */
+    uint8_t nw;            /* words of code to compare */
+    uint8_t pad;
+    int16_t last_off;
+    uint16_t nbytes;       /* code bytes (the block stays within a page) */
+    Insn insn[];
+} Block;
+
+static inline uint64_t *block_words(const Block *b)
+{
+    return (uint64_t *)&b->insn[b->n];
+}
+
 enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
 struct Interp {
@@ -106,6 +129,8 @@ struct Interp {
     int delivering;              /* vector being delivered, -1 none */
     bool triple_fault;
     bool inhibit_irq;            /* shadow set by this instruction */
+    bool brk;                    /* leave the current block after this insn */
+    bool noblock;                /* KEMU_INTERP_BLOCKS=0: one insn at a time */
     int exit_code;               /* nonzero: leave the slice with this */
 
     /* mode cache (interp_update_mode) */
@@ -124,9 +149,18 @@ struct Interp {
      * fvpn to ~0) */
     uint64_t fvpn;
     uint8_t *fhost;
+    /* Bumped whenever the bytes of the code page fhost may have changed
+     * behind the blocks' back or fhost itself changes: a new code page, a
+     * store into fhost, TLB flushes, mode changes, slice start, interrupts,
+     * exceptions, MMIO/PIO. A block validated in the current epoch is
+     * still valid (block.c). */
+    uint64_t code_epoch;
     unsigned fv_gen;             /* FlatView generation the TLB is valid for */
     uint64_t a20_cached;         /* env->a20_mask the TLB is valid for */
     DCEntry *dc;
+    Block **bh;                  /* block hash (block.c) */
+    uint8_t *arena;              /* block storage, reset when full */
+    size_t arena_used;
 
     uint64_t icount, icount_start;
     bool yield_on_pause;         /* SMP: PAUSE ends the slice (spin loops) */
@@ -150,6 +184,32 @@ void decode_init(void);
 const Insn *decode_fetch_slow(Interp *s, DCEntry *e, uint64_t lip);
 /* Decode a byte buffer (tests): returns length, or -1 on #UD. */
 int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out);
+
+/* ---- block.c ---- */
+void block_init(Interp *s);
+void block_free(Interp *s);
+void block_flush(Interp *s);
+static inline void code_set_page(Interp *s, uint8_t *page);
+/* The valid block at lip (building it if needed), or NULL: use the
+ * per-instruction path. May raise #PF for the fetch. */
+Block *block_miss(Interp *s, uint64_t lip);
+bool block_valid(Interp *s, Block *b, uint64_t lip);
+#define BH_BITS 14
+#define BH_SIZE (1u << BH_BITS)
+#define BH_SLOT(lip) (((lip) ^ ((lip) >> BH_BITS) ^ ((lip) >> (2 * BH_BITS))) & (BH_SIZE - 1))
+static inline Block *block_lookup(Interp *s, uint64_t lip)
+{
+    Block *b = s->bh[BH_SLOT(lip)];
+    if (likely(b && b->lip == lip && b->mode == s->code_size)) {
+        if (likely(b->epoch == s->code_epoch) || block_valid(s, b, lip)) {
+            return b;
+        }
+    }
+    return block_miss(s, lip);
+}
+/* Decode one instruction from buf (avail bytes): length, 0 if it needs more
+ * bytes, -1 if longer than 15. Invalid encodings get the #UD handler. */
+int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in);
 
 /* ---- mmu.c ---- */
 void tlb_flush(Interp *s, bool include_global);
@@ -295,7 +355,8 @@ ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
     uint64_t vpn = la >> 12;
     TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
     if (likely(e->vpn == vpn && (e->perm & s->perm_need[acc]) &&
-               (la & 0xfff) + size <= 4096)) {
+               (la & 0xfff) + size <= 4096 &&
+               (acc != ACC_W || e->host != s->fhost))) {
         return e->host + (la & 0xfff);
     }
     return NULL;
@@ -465,6 +526,15 @@ static inline uint64_t pop(Interp *s, int size)
     return v;
 }
 
+/* fhost becomes page: a new epoch if it is another page. */
+static inline void code_set_page(Interp *s, uint8_t *page)
+{
+    if (page != s->fhost) {
+        s->fhost = page;
+        s->code_epoch++;
+    }
+}
+
 /* Byte masks for the raw-byte compare, indexed by instruction length. */
 extern const uint64_t dc_mask_lo[16], dc_mask_hi[16];
 
@@ -491,7 +561,7 @@ static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
             p = tlb_hit(s, lip, 16, ACC_X);
             if (p) {
                 s->fvpn = lip >> 12;
-                s->fhost = p - (lip & 0xfff);
+                code_set_page(s, p - (lip & 0xfff));
             }
         }
         if (likely(p != NULL)) {

@@ -29,6 +29,8 @@
 void tlb_flush(Interp *s, bool include_global)
 {
     s->fvpn = ~0ull;
+    s->brk = true;     /* the rest of the block was fetched under the old map */
+    s->code_epoch++;
     for (unsigned k = 0; k < 2 * TLB_SIZE; k++) {
         TLBEntry *e = k < TLB_SIZE ? &s->tlb[k] : &s->itlb[k - TLB_SIZE];
         if (include_global || !(e->slow_perm & PERM_GLOBAL)) {
@@ -43,6 +45,8 @@ void tlb_flush_page(Interp *s, uint64_t la)
 {
     uint64_t vpn = la >> 12;
     s->fvpn = ~0ull;
+    s->brk = true;
+    s->code_epoch++;
     for (int t = 0; t < 2; t++) {
         TLBEntry *tlb = t ? s->itlb : s->tlb;
         TLBEntry *e = &tlb[vpn & (TLB_SIZE - 1)];
@@ -82,6 +86,10 @@ void phys_st(Interp *s, uint64_t pa, uint64_t val, int size)
     uint8_t *p = as_map(&as_memory, pa, &len, true);
     if (p && len >= (uint64_t)size) {
         store_host(p, val, size);
+        if ((uint8_t *)((uintptr_t)p & ~(uintptr_t)0xfff) == s->fhost) {
+            s->code_epoch++;
+            s->brk = true;
+        }
         return;
     }
     as_rw(&as_memory, pa, &val, size, true);
@@ -327,6 +335,10 @@ uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa)
     }
     *pa = e->ppage | (la & 0xfff);
     if (e->perm & need) {
+        if (acc == ACC_W && e->host == s->fhost) {
+            s->brk = true;   /* a store into the code page being run */
+            s->code_epoch++;
+        }
         return e->host + (la & 0xfff);
     }
     return NULL;
@@ -344,6 +356,7 @@ int64_t mmu_debug_translate(Interp *s, uint64_t la)
 
 static void check_fv(Interp *s)
 {
+    s->code_epoch++;   /* device activity: RAM may have changed (DMA) */
     if (as_memory.view && as_memory.view->gen != s->fv_gen) {
         s->fv_gen = as_memory.view->gen;
         tlb_flush(s, true);

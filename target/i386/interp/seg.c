@@ -476,6 +476,8 @@ void interp_update_mode(Interp *s)
     s->perm_need[ACC_W] = user ? PERM_UW : PERM_W;
     s->perm_need[ACC_X] = user ? PERM_UX : PERM_X;
     s->fvpn = ~0ull;
+    s->brk = true;
+    s->code_epoch++;
 }
 
 /* ---- instructions ---- */
@@ -489,6 +491,7 @@ static HANDLER(h_mov_se)
     load_seg(s, sreg, v);
     if (sreg == R_SS) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
 }
 FAM1(MOV_SE, h_mov_se);
@@ -561,6 +564,7 @@ static HANDLER(h_pop_seg)
     sp_add(s, i->opsize);
     if (sreg == R_SS) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
 }
 FAM1(POP_SEG, h_pop_seg);

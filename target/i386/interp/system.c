@@ -842,6 +842,7 @@ uint64_t io_in(Interp *s, uint16_t port, int size)
 {
     uint64_t v = 0;
     as_rw(&as_io, port, &v, size, false);
+    s->code_epoch++;   /* device activity: RAM may have changed (DMA) */
     if (as_memory.view && as_memory.view->gen != s->fv_gen) {
         s->fv_gen = as_memory.view->gen;
         tlb_flush(s, true);
@@ -852,6 +853,7 @@ uint64_t io_in(Interp *s, uint16_t port, int size)
 void io_out(Interp *s, uint16_t port, uint64_t val, int size)
 {
     as_rw(&as_io, port, &val, size, true);
+    s->code_epoch++;
     if ((as_memory.view && as_memory.view->gen != s->fv_gen) ||
         s->env->a20_mask != s->a20_cached) {
         /* a PCI BAR, PAM or A20 change from this port write */

@@ -1,0 +1,166 @@
+/*
+ * Basic-block cache: straight-line runs of decoded instructions, keyed by
+ * linear address and code size, built on a miss and revalidated against the
+ * guest's code bytes on every entry (so self-modifying code, remapped pages
+ * and DMA into code pages need no invalidation).
+ *
+ * A block never crosses a 4 KiB page, so one ITLB lookup (usually skipped:
+ * s->fvpn/s->fhost remember the current code page) and one compare of the
+ * block's bytes validate it. Blocks live in a per-vCPU arena that is reset
+ * when full; the hash table is direct-mapped, an evicted block just becomes
+ * unreachable. Writes into the code page being executed end the block after
+ * the writing instruction (see tlb_hit/mmu_translate: such stores take the
+ * slow path and set s->brk), so code that patches the next instruction is
+ * precise too.
+ *
+ * Spec: Intel SDM vol. 3 §11.6 (self-modifying code).
+ * Locking: vCPU thread only; every structure here is per-Interp.
+ */
+#include "interp.h"
+
+#define ARENA_SIZE (4u << 20)
+#define BLK_MAX_INSNS 32
+
+void block_init(Interp *s)
+{
+    s->bh = g_new0(Block *, BH_SIZE);
+    s->arena = g_malloc(ARENA_SIZE);
+    s->arena_used = 0;
+}
+
+void block_free(Interp *s)
+{
+    g_free(s->bh);
+    g_free(s->arena);
+    s->bh = NULL;
+    s->arena = NULL;
+}
+
+void block_flush(Interp *s)
+{
+    memset(s->bh, 0, BH_SIZE * sizeof(Block *));
+    s->arena_used = 0;
+}
+
+/* Host address of the code page holding lip, or NULL if the code is not in
+ * RAM (fetches from MMIO go through the per-instruction path). Faults (#PF)
+ * are raised with the RIP/RSP saved by the caller. */
+static uint8_t *code_page(Interp *s, uint64_t lip)
+{
+    uint64_t vpn = lip >> 12;
+    if (vpn == s->fvpn) {
+        return s->fhost;
+    }
+    uint8_t *p = tlb_hit(s, vpn << 12, 1, ACC_X);
+    if (!p) {
+        uint64_t pa;
+        p = mmu_translate(s, vpn << 12, ACC_X, s->cpl == 3, &pa);
+        if (!p) {
+            return NULL;
+        }
+    }
+    s->fvpn = vpn;
+    code_set_page(s, p);
+    return p;
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Compare the block's code words with the bytes at lip; on success the
+ * block is valid for the rest of the epoch. */
+bool block_valid(Interp *s, Block *b, uint64_t lip)
+{
+    uint8_t *page = code_page(s, lip);
+    if (!page) {
+        return false;
+    }
+    const uint8_t *p = page + (lip & 0xfff);
+    const uint64_t *w = block_words(b);
+    unsigned last = b->nw - 1;
+    uint64_t diff = (ld64(p + b->last_off) & b->last_mask) ^ w[last];
+    for (unsigned k = 0; k < last; k++) {
+        diff |= ld64(p + 8 * k) ^ w[k];
+    }
+    if (diff) {
+        return false;
+    }
+    b->epoch = s->code_epoch;
+    return true;
+}
+
+static Block *block_build(Interp *s, uint64_t lip)
+{
+    uint8_t *page = code_page(s, lip);
+    if (!page) {
+        return NULL;
+    }
+    unsigned off = lip & 0xfff;
+    Insn tmp[BLK_MAX_INSNS];
+    unsigned n = 0, pos = 0;
+    while (n < BLK_MAX_INSNS) {
+        unsigned avail = 4096 - off - pos;
+        if (avail == 0) {
+            break;
+        }
+        if (avail > 15) {
+            avail = 15;
+        }
+        int len = decode_insn(page + off + pos, avail, s->code_size, &tmp[n]);
+        if (len <= 0) {
+            break;   /* crosses the page or too long: per-instruction path */
+        }
+        pos += len;
+        n++;
+        if (tmp[n - 1].flags & IF_ENDBLK) {
+            break;
+        }
+    }
+    if (n == 0) {
+        return NULL;
+    }
+    unsigned nw = (pos + 7) / 8;
+    size_t need = sizeof(Block) + n * sizeof(Insn) + nw * 8;
+    need = (need + 63) & ~(size_t)63;
+    if (s->arena_used + need > ARENA_SIZE) {
+        block_flush(s);
+    }
+    Block *b = (Block *)(s->arena + s->arena_used);
+    s->arena_used += need;
+    b->lip = lip;
+    b->mode = s->code_size;
+    b->n = n;
+    b->nbytes = pos;
+    b->nw = nw;
+    memcpy(b->insn, tmp, n * sizeof(Insn));
+    /* the last word: at 8 * (nw - 1), or back so it ends at the page end */
+    int last_off = 8 * (nw - 1);
+    if (off + last_off + 8 > 4096) {
+        last_off = 4096 - (int)off - 8;
+    }
+    uint64_t mask = 0;
+    for (int j = 0; j < 8; j++) {
+        if (last_off + j >= 0 && last_off + j < (int)pos) {
+            mask |= 0xffull << (8 * j);
+        }
+    }
+    b->last_off = last_off;
+    b->last_mask = mask;
+    uint64_t *w = block_words(b);
+    for (unsigned k = 0; k + 1 < nw; k++) {
+        w[k] = ld64(page + off + 8 * k);
+    }
+    w[nw - 1] = ld64(page + off + last_off) & mask;
+    b->epoch = s->code_epoch;
+    s->bh[BH_SLOT(lip)] = b;
+    return b;
+}
+
+Block *block_miss(Interp *s, uint64_t lip)
+{
+    return block_build(s, lip);
+}
