@@ -862,7 +862,11 @@ static HANDLER(h_lea)
 GEN_LEA(2)
 GEN_LEA(4)
 GEN_LEA(8)
-const InsnHandler F_LEA[8] = { h_lea, h_lea_2, h_lea_4, h_lea_8, h_lea, h_lea_2, h_lea_4, h_lea_8 };
+THREADED(T_lea, h_lea)
+THREADED(T_lea_2, h_lea_2)
+THREADED(T_lea_4, h_lea_4)
+THREADED(T_lea_8, h_lea_8)
+const InsnHandler F_LEA[8] = { T_lea, T_lea_2, T_lea_4, T_lea_8, T_lea, T_lea_2, T_lea_4, T_lea_8 };
 
 static HANDLER(h_movzx_b) { set_reg(s, i->reg, e_ld(s, i, 1), i->opsize, REX); }
 static HANDLER(h_movzx_w) { set_reg(s, i->reg, e_ld(s, i, 2), i->opsize, REX); }
@@ -890,8 +894,12 @@ static HANDLER(h_movsxd)
     GEN_MOVX(NAME, SRC, EXT, 2)                                                \
     GEN_MOVX(NAME, SRC, EXT, 4)                                                \
     GEN_MOVX(NAME, SRC, EXT, 8)                                                \
-    const InsnHandler F_##NAME[8] = { GENERIC, NAME##_r2, NAME##_r4, NAME##_r8, \
-                                      GENERIC, NAME##_m2, NAME##_m4, NAME##_m8 };
+    THREADED(T_##NAME, GENERIC)                                                \
+    THREADED(T_##NAME##_r2, NAME##_r2) THREADED(T_##NAME##_m2, NAME##_m2)      \
+    THREADED(T_##NAME##_r4, NAME##_r4) THREADED(T_##NAME##_m4, NAME##_m4)      \
+    THREADED(T_##NAME##_r8, NAME##_r8) THREADED(T_##NAME##_m8, NAME##_m8)      \
+    const InsnHandler F_##NAME[8] = { T_##NAME, T_##NAME##_r2, T_##NAME##_r4, T_##NAME##_r8, \
+                                      T_##NAME, T_##NAME##_m2, T_##NAME##_m4, T_##NAME##_m8 };
 GEN_MOVX_ALL(MOVZX_B, 1, MOVX_ZX, h_movzx_b)
 GEN_MOVX_ALL(MOVZX_W, 2, MOVX_ZX, h_movzx_w)
 GEN_MOVX_ALL(MOVSX_B, 1, MOVX_SX, h_movsx_b)

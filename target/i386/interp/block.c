@@ -40,6 +40,7 @@ void block_flush(Interp *s)
 {
     memset(s->bh, 0, BH_SIZE * sizeof(Block *));
     s->arena_used = 0;
+    s->prev_blk = NULL;
 }
 
 /* Host address of the code page holding lip, or NULL if the code is not in
@@ -64,6 +65,13 @@ static uint8_t *code_page(Interp *s, uint64_t lip)
     return p;
 }
 
+/* The sentinel after a block's last instruction: the threaded chain ran
+ * off the end of the block. */
+static void block_end(Interp *s, const Insn *i)
+{
+    s->last_insn = i - 1;
+}
+
 static inline uint64_t ld64(const uint8_t *p)
 {
     uint64_t v;
@@ -79,6 +87,7 @@ bool block_valid(Interp *s, Block *b, uint64_t lip)
     if (!page) {
         return false;
     }
+    code_watch(s, page);
     const uint8_t *p = page + (lip & 0xfff);
     const uint64_t *w = block_words(b);
     unsigned last = b->nw - 1;
@@ -99,6 +108,7 @@ static Block *block_build(Interp *s, uint64_t lip)
     if (!page) {
         return NULL;
     }
+    code_watch(s, page);
     unsigned off = lip & 0xfff;
     Insn tmp[BLK_MAX_INSNS];
     unsigned n = 0, pos = 0;
@@ -124,7 +134,7 @@ static Block *block_build(Interp *s, uint64_t lip)
         return NULL;
     }
     unsigned nw = (pos + 7) / 8;
-    size_t need = sizeof(Block) + n * sizeof(Insn) + nw * 8;
+    size_t need = sizeof(Block) + (n + 1) * sizeof(Insn) + nw * 8;
     need = (need + 63) & ~(size_t)63;
     if (s->arena_used + need > ARENA_SIZE) {
         block_flush(s);
@@ -132,11 +142,14 @@ static Block *block_build(Interp *s, uint64_t lip)
     Block *b = (Block *)(s->arena + s->arena_used);
     s->arena_used += need;
     b->lip = lip;
+    b->succ[0] = b->succ[1] = NULL;
     b->mode = s->code_size;
     b->n = n;
     b->nbytes = pos;
     b->nw = nw;
     memcpy(b->insn, tmp, n * sizeof(Insn));
+    memset(&b->insn[n], 0, sizeof(Insn));
+    b->insn[n].h = block_end;
     /* the last word: at 8 * (nw - 1), or back so it ends at the page end */
     int last_off = 8 * (nw - 1);
     if (off + last_off + 8 > 4096) {
@@ -162,5 +175,10 @@ static Block *block_build(Interp *s, uint64_t lip)
 
 Block *block_miss(Interp *s, uint64_t lip)
 {
-    return block_build(s, lip);
+    Block *p = s->prev_blk;
+    Block *b = block_build(s, lip);
+    if (b && p && s->prev_blk == p) {   /* (the build may reset the arena) */
+        p->succ[lip == p->lip + p->nbytes ? 0 : 1] = b;
+    }
+    return b;
 }

@@ -40,12 +40,13 @@ FAM1(JCC, h_jcc);
                 jump_to(s, ip, i->opsize); \
             } \
         } \
-    }
+    } \
+    THREADED(T_jcc_##cc, h_jcc_##cc)
 JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
 JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
 const InsnHandler jcc_by_cc[16] = {
-    h_jcc_0, h_jcc_1, h_jcc_2, h_jcc_3, h_jcc_4, h_jcc_5, h_jcc_6, h_jcc_7,
-    h_jcc_8, h_jcc_9, h_jcc_10, h_jcc_11, h_jcc_12, h_jcc_13, h_jcc_14, h_jcc_15,
+    T_jcc_0, T_jcc_1, T_jcc_2, T_jcc_3, T_jcc_4, T_jcc_5, T_jcc_6, T_jcc_7,
+    T_jcc_8, T_jcc_9, T_jcc_10, T_jcc_11, T_jcc_12, T_jcc_13, T_jcc_14, T_jcc_15,
 };
 
 static HANDLER(h_jmp_j)

@@ -309,6 +309,9 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
             if (seg < 0) {
                 in->seg = defseg;
             }
+            if (asz == 8 && !(in->flags & IF_RIPREL) && in->base != 0xff) {
+                in->eaf = in->index == 0xff ? EAF_B64 : EAF_BIS64;
+            }
         } else {
             in->mod = 3;
         }
@@ -340,16 +343,16 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
     in->len = f.pos;
 
     if (!row) {
-        in->h = h_ud;
+        in->h = F_UD[0];
         return f.pos;
     }
     if (lock && (!(at & LK) || !(in->flags & IF_MEM))) {
-        in->h = h_ud;
+        in->h = F_UD[0];
         return f.pos;
     }
     int fi = ((in->flags & IF_MEM) ? 4 : 0) + sz_log2[osz];
     in->h = row->fam[fi];
-    if (in->h == h_jcc) {
+    if (in->h == F_JCC[0]) {
         in->h = jcc_by_cc[in->op & 15];
     }
     if (ends_block(map, b, regf)) {
@@ -361,7 +364,7 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
 int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in)
 {
     int n = decode_one(buf, avail, code_size, in);
-    if (n > 0 && in->h == h_ud) {
+    if (n > 0 && in->h == F_UD[0]) {
         in->flags |= IF_ENDBLK;
     }
     return n;
@@ -374,7 +377,7 @@ int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out)
     if (n <= 0) {
         return -1;
     }
-    if (out->h == h_ud) {
+    if (out->h == F_UD[0]) {
         return -2 - n;   /* decoded, but #UD: -(len + 2) */
     }
     return n;

@@ -265,6 +265,7 @@ static void step_one(Interp *s, DCEntry **hint)
     s->next_rip = nrip;
     env->rip = nrip;
     s->inhibit_irq = false;
+    s->brk = true;   /* just this instruction (see dispatch_next) */
     bool tf = env->eflags & TF_MASK;
     i->h(s, i);
     s->icount++;
@@ -280,28 +281,22 @@ static void step_one(Interp *s, DCEntry **hint)
 }
 
 /* Run the block's instructions until its end, a taken branch or anything
- * that sets s->brk. Each instruction still records its RIP/RSP for precise
+ * that sets s->brk: the first handler's threaded entry runs the rest (see
+ * dispatch_next). Each instruction still records its RIP/RSP for precise
  * exceptions and sees env->rip = s->next_rip = its fall-through address. */
 static void run_block(Interp *s, const Block *b, uint64_t rip)
 {
     CPUX86State *env = s->env;
-    const Insn *i = b->insn, *end = i + b->n;
+    const Insn *i = b->insn;
+    uint64_t nrip = rip + i->len;
     s->inhibit_irq = false;
     s->brk = false;
-    for (;;) {
-        uint64_t nrip = rip + i->len;
-        s->start_rip = rip;
-        s->start_rsp = env->regs[R_ESP];
-        s->next_rip = nrip;
-        env->rip = nrip;
-        i->h(s, i);
-        i++;
-        if (unlikely((env->rip != nrip) | s->brk) || i == end) {
-            break;
-        }
-        rip = nrip;
-    }
-    s->icount += i - b->insn;
+    s->start_rip = rip;
+    s->start_rsp = env->regs[R_ESP];
+    s->next_rip = nrip;
+    env->rip = nrip;
+    i->h(s, i);
+    s->icount += s->last_insn - b->insn + 1;
     env->interrupt_shadow = s->inhibit_irq;
 }
 
@@ -335,6 +330,7 @@ static int run(Interp *s, uint64_t budget)
                 b = NULL;
             }
         }
+        s->prev_blk = (Block *)b;
         if (likely(b != NULL)) {
             run_block(s, b, rip);
         } else {

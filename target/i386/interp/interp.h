@@ -35,6 +35,11 @@ typedef void (*InsnHandler)(Interp *s, const Insn *i);
 #define IF_SEGOVR   0x20   /* explicit segment override */
 #define IF_ENDBLK   0x40   /* ends a basic block (branch, HLT, #UD...) */
 
+/* Insn.eaf: 64-bit address size, not RIP-relative, with a base register
+ * (insn_ea's fast path) */
+#define EAF_B64   1        /* base + disp */
+#define EAF_BIS64 2        /* base + index * scale + disp */
+
 struct Insn {
     InsnHandler h;
     uint8_t len;
@@ -52,6 +57,7 @@ struct Insn {
     uint8_t mod;
     uint8_t pfx;           /* mandatory-prefix class: 0 none, 1 66, 2 f3, 3 f2 */
     uint8_t dc_mode;       /* decode cache key: code size */
+    uint8_t eaf;           /* EAF_*: a common 64-bit address form, or 0 */
     int32_t disp;
     uint16_t imm2;         /* ENTER level, far pointer selector */
     uint16_t dc_next;      /* decode cache slot of the fall-through insn */
@@ -68,6 +74,13 @@ struct Insn {
 #define PERM_UW 16u
 #define PERM_UX 32u
 #define PERM_GLOBAL 64u
+#define PERM_LARGE  0x80u
+/* slow_perm only: the fast write bits were withheld because the page holds
+ * watched code; the withheld bits are kept at PERM_WP_SHIFT */
+#define PERM_CODEWP 0x100u
+#define PERM_WP_SHIFT 9
+#define WP_BITS 10
+#define WP_SIZE (1u << WP_BITS)
 
 typedef struct TLBEntry {
     uint64_t vpn;          /* linear page number; ~0 = invalid */
@@ -87,7 +100,8 @@ typedef struct DCEntry {
     Insn insn;             /* insn.dc_mode: code size it was decoded for */
 } __attribute__((aligned(64))) DCEntry;
 
-/* Basic block (block.c): n decoded instructions, then the code bytes it
+/* Basic block (block.c): n decoded instructions and a sentinel whose
+ * handler ends the threaded chain (see dispatch_next), then the code bytes it
  * was decoded from as nw 64-bit words: words 0..nw-2 at offsets 0, 8, ...,
  * the last one at last_off (moved back so it never reads past the page)
  * under last_mask. */
@@ -95,6 +109,9 @@ typedef struct Block {
     uint64_t lip;          /* linear address of the first instruction */
     uint64_t last_mask;
     uint64_t epoch;        /* s->code_epoch when last validated */
+    /* successors seen last (fall-through, other): lookup hints, validated
+     * like any block; the arena reset drops them with the blocks */
+    struct Block *succ[2];
     uint8_t mode;          /* code size it was decoded for */
     uint8_t n;             /* instructions */
     uint8_t nw;            /* words of code to compare */
@@ -106,7 +123,7 @@ typedef struct Block {
 
 static inline uint64_t *block_words(const Block *b)
 {
-    return (uint64_t *)&b->insn[b->n];
+    return (uint64_t *)&b->insn[b->n + 1];
 }
 
 enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
@@ -122,6 +139,7 @@ struct Interp {
     /* per-instruction */
     uint64_t start_rip, start_rsp;
     uint64_t next_rip;
+    const Insn *last_insn;       /* where the threaded chain stopped */
     sigjmp_buf jb;
     int exc_vec;                 /* pending exception, -1 none */
     uint32_t exc_err;
@@ -149,18 +167,24 @@ struct Interp {
      * fvpn to ~0) */
     uint64_t fvpn;
     uint8_t *fhost;
-    /* Bumped whenever the bytes of the code page fhost may have changed
-     * behind the blocks' back or fhost itself changes: a new code page, a
-     * store into fhost, TLB flushes, mode changes, slice start, interrupts,
-     * exceptions, MMIO/PIO. A block validated in the current epoch is
-     * still valid (block.c). */
+    /* Code epoch: a block validated in the current epoch is still valid
+     * (block.c). Bumped whenever code bytes may have changed behind the
+     * blocks' back: a store into a watched page, a page leaving the
+     * watched set, TLB flushes, mode changes, slice start, interrupts,
+     * exceptions, MMIO/PIO. A block is validated only while its page is
+     * "watched" (the set wp, direct-mapped by host page): the data TLB
+     * entries of watched pages lack the fast write bits (PERM_CODEWP), so a
+     * store to them takes the slow path, which bumps the epoch and drops
+     * the page from the set (mmu.c). */
     uint64_t code_epoch;
+    uint8_t *wp[WP_SIZE];        /* watched code pages (host addresses) */
     unsigned fv_gen;             /* FlatView generation the TLB is valid for */
     uint64_t a20_cached;         /* env->a20_mask the TLB is valid for */
     DCEntry *dc;
     Block **bh;                  /* block hash (block.c) */
     uint8_t *arena;              /* block storage, reset when full */
     size_t arena_used;
+    Block *prev_blk;             /* the block run last (chaining hint) */
 
     uint64_t icount, icount_start;
     bool yield_on_pause;         /* SMP: PAUSE ends the slice (spin loops) */
@@ -199,14 +223,30 @@ bool block_valid(Interp *s, Block *b, uint64_t lip);
 #define BH_SLOT(lip) (((lip) ^ ((lip) >> BH_BITS) ^ ((lip) >> (2 * BH_BITS))) & (BH_SIZE - 1))
 static inline Block *block_lookup(Interp *s, uint64_t lip)
 {
-    Block *b = s->bh[BH_SLOT(lip)];
+    Block *p = s->prev_blk, *b;
+    if (p) {
+        b = p->succ[0];
+        if (b && b->lip == lip && b->mode == s->code_size) {
+            goto found;
+        }
+        b = p->succ[1];
+        if (b && b->lip == lip && b->mode == s->code_size) {
+            goto found;
+        }
+    }
+    b = s->bh[BH_SLOT(lip)];
     if (likely(b && b->lip == lip && b->mode == s->code_size)) {
+        if (p) {
+            p->succ[lip == p->lip + p->nbytes ? 0 : 1] = b;
+        }
+found:
         if (likely(b->epoch == s->code_epoch) || block_valid(s, b, lip)) {
             return b;
         }
     }
     return block_miss(s, lip);
 }
+
 /* Decode one instruction from buf (avail bytes): length, 0 if it needs more
  * bytes, -1 if longer than 15. Invalid encodings get the #UD handler. */
 int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in);
@@ -214,6 +254,8 @@ int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in);
 /* ---- mmu.c ---- */
 void tlb_flush(Interp *s, bool include_global);
 void tlb_flush_page(Interp *s, uint64_t la);
+/* Watch the code page (host address) for stores in this epoch. */
+void code_watch(Interp *s, uint8_t *page);
 /* Translate for an access; fills/uses the TLB; returns host ptr or NULL
  * (MMIO), *pa receives the physical address. user: access is a CPL3 one. */
 uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa);
@@ -350,16 +392,24 @@ ALWAYS_INLINE uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, in
     return seg_linear_slow(s, seg, off, size, acc);
 }
 
-ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+/* The TLB entry serving this access on the fast path, or NULL. The tag is
+ * compared with the page of the access's last byte, so an access that
+ * crosses a page misses. The TLB only ever holds canonical pages, so in
+ * 64-bit mode a non-canonical address misses too (and faults on the slow
+ * path). */
+ALWAYS_INLINE TLBEntry *tlb_fast(Interp *s, uint64_t la, int size, int acc)
 {
-    uint64_t vpn = la >> 12;
-    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
-    if (likely(e->vpn == vpn && (e->perm & s->perm_need[acc]) &&
-               (la & 0xfff) + size <= 4096 &&
-               (acc != ACC_W || e->host != s->fhost))) {
-        return e->host + (la & 0xfff);
+    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->vpn == (la + size - 1) >> 12 && (e->perm & s->perm_need[acc]))) {
+        return e;
     }
     return NULL;
+}
+
+ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+{
+    TLBEntry *e = tlb_fast(s, la, size, acc);
+    return e ? e->host + (la & 0xfff) : NULL;
 }
 
 ALWAYS_INLINE uint64_t load_host(const uint8_t *p, int size)
@@ -384,31 +434,52 @@ ALWAYS_INLINE void store_host(uint8_t *p, uint64_t v, int size)
 
 ALWAYS_INLINE uint64_t lin_ld(Interp *s, uint64_t la, int size)
 {
-    uint8_t *p = tlb_hit(s, la, size, ACC_R);
-    if (likely(p)) {
-        return load_host(p, size);
+    TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+    if (likely(e)) {
+        return load_host(e->host + (la & 0xfff), size);
     }
     return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
 }
 
 ALWAYS_INLINE void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
 {
-    uint8_t *p = tlb_hit(s, la, size, ACC_W);
-    if (likely(p)) {
-        store_host(p, v, size);
+    TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+    if (likely(e)) {
+        store_host(e->host + (la & 0xfff), v, size);
         return;
     }
     mem_write_slow(s, la, v, size, s->cpl == 3);
 }
 
+/* Out of line: segment checks, then the TLB or the slow path (mmu.c). */
+uint64_t ld_seg_slow(Interp *s, int seg, uint64_t off, int size);
+void st_seg_slow(Interp *s, int seg, uint64_t off, uint64_t v, int size);
+
+/* In 64-bit mode the fast path needs no segment check: only FS/GS have a
+ * base, and a non-canonical address misses the TLB. */
 ALWAYS_INLINE uint64_t ld(Interp *s, int seg, uint64_t off, int size)
 {
-    return lin_ld(s, seg_linear(s, seg, off, size, ACC_R), size);
+    if (likely(s->code64)) {
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+        if (likely(e)) {
+            return load_host(e->host + (la & 0xfff), size);
+        }
+    }
+    return ld_seg_slow(s, seg, off, size);
 }
 
 ALWAYS_INLINE void st(Interp *s, int seg, uint64_t off, uint64_t v, int size)
 {
-    lin_st(s, seg_linear(s, seg, off, size, ACC_W), v, size);
+    if (likely(s->code64)) {
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            store_host(e->host + (la & 0xfff), v, size);
+            return;
+        }
+    }
+    st_seg_slow(s, seg, off, v, size);
 }
 
 /* Supervisor-implicit accesses (descriptor tables, TSS, IDT). */
@@ -430,6 +501,13 @@ static inline uint64_t addr_mask(int asz)
 
 ALWAYS_INLINE uint64_t insn_ea(Interp *s, const Insn *i)
 {
+    if (likely(i->eaf)) {
+        uint64_t a = s->env->regs[i->base] + (uint64_t)(int64_t)i->disp;
+        if (i->eaf == EAF_BIS64) {
+            a += s->env->regs[i->index] << i->scale;
+        }
+        return a;
+    }
     uint64_t a = (uint64_t)(int64_t)i->disp;
     if (i->flags & IF_RIPREL) {
         a += s->next_rip;
@@ -451,17 +529,22 @@ typedef struct MemRef {
     int size;
 } MemRef;
 
+uint64_t rmw_ld_slow(Interp *s, int seg, uint64_t off, MemRef *r, int size);
+
 ALWAYS_INLINE uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
 {
-    uint64_t la = seg_linear(s, i->seg, insn_ea(s, i), size, ACC_W);
-    r->la = la;
+    uint64_t off = insn_ea(s, i);
     r->size = size;
-    r->host = tlb_hit(s, la, size, ACC_W);
-    if (likely(r->host)) {
-        return load_host(r->host, size);
+    if (likely(s->code64)) {
+        int seg = i->seg;
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            r->host = e->host + (la & 0xfff);
+            return load_host(r->host, size);
+        }
     }
-    mem_probe_write(s, la, size, s->cpl == 3);
-    return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
+    return rmw_ld_slow(s, i->seg, off, r, size);
 }
 
 ALWAYS_INLINE void rmw_st(Interp *s, MemRef *r, uint64_t v)
@@ -526,13 +609,9 @@ static inline uint64_t pop(Interp *s, int size)
     return v;
 }
 
-/* fhost becomes page: a new epoch if it is another page. */
 static inline void code_set_page(Interp *s, uint8_t *page)
 {
-    if (page != s->fhost) {
-        s->fhost = page;
-        s->code_epoch++;
-    }
+    s->fhost = page;
 }
 
 /* Byte masks for the raw-byte compare, indexed by instruction length. */
@@ -586,16 +665,60 @@ static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
 /* Jump to a new IP, masked by the operand size, with the CS limit check. */
 void jump_to(Interp *s, uint64_t ip, int opsize);
 
-/* Handler table entry points declared by insn.def. */
+/*
+ * Threaded dispatch. Insn.h is a "threaded entry": the instruction's
+ * handler followed by dispatch_next, which goes straight on to the next
+ * instruction of the block with a tail call, so every handler has its own
+ * indirect branch (predicted per instruction pair, not from one shared
+ * call site). It stops - returns to run_block - after a taken branch
+ * (env->rip is not the fall-through) or when s->brk is set (the
+ * per-instruction path sets it before running its one instruction), and
+ * leaves the last instruction run in s->last_insn. A block ends with a
+ * sentinel entry whose handler just returns (block_end). Without the tail
+ * call the chain would just nest, at most a block's length deep.
+ */
+ALWAYS_INLINE void dispatch_next(Interp *s, CPUX86State *env, const Insn *i)
+{
+    uint64_t nrip = s->next_rip;
+    if (unlikely((env->rip != nrip) | s->brk)) {
+        s->last_insn = i;
+        return;
+    }
+    const Insn *n = i + 1;
+    uint64_t nn = nrip + n->len;
+    s->start_rip = nrip;
+    s->start_rsp = env->regs[R_ESP];
+    s->next_rip = nn;
+    env->rip = nn;
+    n->h(s, n);
+}
+
+/* env is loaded before the handler runs, so it stays in a register (with
+ * -fno-strict-aliasing the handler's stores would force a reload) */
+#define THREADED(name, fn) \
+    static void name(Interp *s, const Insn *i) \
+    { CPUX86State *env_ = s->env; fn(s, i); dispatch_next(s, env_, i); }
+
+/* Handler table entry points declared by insn.def (threaded entries). */
 #define HANDLER(name) void name(Interp *s, const Insn *i)
 /* A family with one handler for every form and size. */
-#define FAM1(fam, fn) const InsnHandler F_##fam[8] = { fn, fn, fn, fn, fn, fn, fn, fn }
+#define FAM1(fam, fn) THREADED(T_##fam, fn) \
+    const InsnHandler F_##fam[8] = { T_##fam, T_##fam, T_##fam, T_##fam, \
+                                     T_##fam, T_##fam, T_##fam, T_##fam }
 /* A family specialised by size, same handler for register and memory form. */
-#define FAMSZ(fam, fn) const InsnHandler F_##fam[8] = { fn##_1, fn##_2, fn##_4, fn##_8, \
-                                                       fn##_1, fn##_2, fn##_4, fn##_8 }
+#define FAMSZ(fam, fn) \
+    THREADED(T_##fam##_1, fn##_1) THREADED(T_##fam##_2, fn##_2) \
+    THREADED(T_##fam##_4, fn##_4) THREADED(T_##fam##_8, fn##_8) \
+    const InsnHandler F_##fam[8] = { T_##fam##_1, T_##fam##_2, T_##fam##_4, T_##fam##_8, \
+                                     T_##fam##_1, T_##fam##_2, T_##fam##_4, T_##fam##_8 }
 /* A family specialised by form and size. */
-#define FAMRM(fam, fn) const InsnHandler F_##fam[8] = { fn##_r1, fn##_r2, fn##_r4, fn##_r8, \
-                                                       fn##_m1, fn##_m2, fn##_m4, fn##_m8 }
+#define FAMRM(fam, fn) \
+    THREADED(T_##fam##_r1, fn##_r1) THREADED(T_##fam##_r2, fn##_r2) \
+    THREADED(T_##fam##_r4, fn##_r4) THREADED(T_##fam##_r8, fn##_r8) \
+    THREADED(T_##fam##_m1, fn##_m1) THREADED(T_##fam##_m2, fn##_m2) \
+    THREADED(T_##fam##_m4, fn##_m4) THREADED(T_##fam##_m8, fn##_m8) \
+    const InsnHandler F_##fam[8] = { T_##fam##_r1, T_##fam##_r2, T_##fam##_r4, T_##fam##_r8, \
+                                     T_##fam##_m1, T_##fam##_m2, T_##fam##_m4, T_##fam##_m8 }
 HANDLER(h_ud);
 HANDLER(h_jcc);
 extern const InsnHandler jcc_by_cc[16];
