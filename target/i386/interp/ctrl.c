@@ -674,6 +674,7 @@ static void soft_int(Interp *s, int vec, bool is_int)
     s->delivering = -2;
     do_interrupt(s, vec, is_int, false, 0, s->next_rip);
     s->delivering = -1;
+    s->brk = true;
 }
 
 static HANDLER(h_int)
@@ -706,7 +707,7 @@ FAM1(INT1, h_int1);
 static HANDLER(h_push_e)
 {
     int sz = i->opsize;
-    uint64_t v = (i->flags & IF_MEM) ? ld(s, i->seg, insn_ea(s, i), sz)
+    uint64_t v = (i->flags & IF_MEM) ? ld_ea(s, i, sz)
                                     : get_reg(s, i->rm, sz, false);
     push(s, v, sz);
 }

@@ -96,7 +96,7 @@ static bool ends_block(int map, uint8_t op, int regf)
     if (map == 0) {
         return (op >= 0x70 && op <= 0x7f) || (op >= 0xc2 && op <= 0xc3) ||
                (op >= 0xca && op <= 0xcf) || (op >= 0xe0 && op <= 0xe3) ||
-               (op >= 0xe8 && op <= 0xeb) || op == 0x9a || op == 0xf4 ||
+               (op >= 0xe8 && op <= 0xeb) || op == 0x9a || op == 0xf4 || op == 0xf1 ||
                op == 0x9d || op == 0xfb || op == 0x8e || op == 0x17 ||
                (op == 0xff && regf >= 2 && regf <= 5);
     }
@@ -309,7 +309,8 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
             if (seg < 0) {
                 in->seg = defseg;
             }
-            if (asz == 8 && !(in->flags & IF_RIPREL) && in->base != 0xff) {
+            if (asz == 8 && !(in->flags & IF_RIPREL) && in->base != 0xff &&
+                in->seg != R_FS && in->seg != R_GS) {
                 in->eaf = in->index == 0xff ? EAF_B64 : EAF_BIS64;
             }
         } else {

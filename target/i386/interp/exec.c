@@ -263,6 +263,7 @@ static void step_one(Interp *s, DCEntry **hint)
         nrip &= 0xffffffffull;
     }
     s->next_rip = nrip;
+    s->blk_end = nrip;
     env->rip = nrip;
     s->inhibit_irq = false;
     s->brk = true;   /* just this instruction (see dispatch_next) */
@@ -294,7 +295,8 @@ static void run_block(Interp *s, const Block *b, uint64_t rip)
     s->start_rip = rip;
     s->start_rsp = env->regs[R_ESP];
     s->next_rip = nrip;
-    env->rip = nrip;
+    s->blk_end = rip + b->nbytes;
+    env->rip = s->blk_end;
     i->h(s, i);
     s->icount += s->last_insn - b->insn + 1;
     env->interrupt_shadow = s->inhibit_irq;

@@ -35,8 +35,8 @@ typedef void (*InsnHandler)(Interp *s, const Insn *i);
 #define IF_SEGOVR   0x20   /* explicit segment override */
 #define IF_ENDBLK   0x40   /* ends a basic block (branch, HLT, #UD...) */
 
-/* Insn.eaf: 64-bit address size, not RIP-relative, with a base register
- * (insn_ea's fast path) */
+/* Insn.eaf: 64-bit address size, not RIP-relative, with a base register,
+ * no FS/GS override (insn_ea's and ld_ea's fast path) */
 #define EAF_B64   1        /* base + disp */
 #define EAF_BIS64 2        /* base + index * scale + disp */
 
@@ -140,6 +140,7 @@ struct Interp {
     uint64_t start_rip, start_rsp;
     uint64_t next_rip;
     const Insn *last_insn;       /* where the threaded chain stopped */
+    uint64_t blk_end;            /* RIP after the running block */
     sigjmp_buf jb;
     int exc_vec;                 /* pending exception, -1 none */
     uint32_t exc_err;
@@ -535,7 +536,13 @@ ALWAYS_INLINE uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
 {
     uint64_t off = insn_ea(s, i);
     r->size = size;
-    if (likely(s->code64)) {
+    if (likely(i->eaf)) {
+        TLBEntry *e = tlb_fast(s, off, size, ACC_W);
+        if (likely(e)) {
+            r->host = e->host + (off & 0xfff);
+            return load_host(r->host, size);
+        }
+    } else if (likely(s->code64)) {
         int seg = i->seg;
         uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
         TLBEntry *e = tlb_fast(s, la, size, ACC_W);
@@ -556,11 +563,38 @@ ALWAYS_INLINE void rmw_st(Interp *s, MemRef *r, uint64_t v)
     }
 }
 
+/* The ModRM memory operand. An EAF_* form implies 64-bit mode (64-bit
+ * addressing) and no FS/GS base: the address is the linear address. */
+ALWAYS_INLINE uint64_t ld_ea(Interp *s, const Insn *i, int size)
+{
+    if (likely(i->eaf)) {
+        uint64_t la = insn_ea(s, i);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+        if (likely(e)) {
+            return load_host(e->host + (la & 0xfff), size);
+        }
+    }
+    return ld(s, i->seg, insn_ea(s, i), size);
+}
+
+ALWAYS_INLINE void st_ea(Interp *s, const Insn *i, uint64_t v, int size)
+{
+    if (likely(i->eaf)) {
+        uint64_t la = insn_ea(s, i);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            store_host(e->host + (la & 0xfff), v, size);
+            return;
+        }
+    }
+    st(s, i->seg, insn_ea(s, i), v, size);
+}
+
 /* Generic E operand access. */
 ALWAYS_INLINE uint64_t e_ld(Interp *s, const Insn *i, int size)
 {
     if (i->flags & IF_MEM) {
-        return ld(s, i->seg, insn_ea(s, i), size);
+        return ld_ea(s, i, size);
     }
     return get_reg(s, i->rm, size, i->flags & IF_REX);
 }
@@ -568,7 +602,7 @@ ALWAYS_INLINE uint64_t e_ld(Interp *s, const Insn *i, int size)
 ALWAYS_INLINE void e_st(Interp *s, const Insn *i, uint64_t v, int size)
 {
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, size);
+        st_ea(s, i, v, size);
     } else {
         set_reg(s, i->rm, v, size, i->flags & IF_REX);
     }
@@ -670,26 +704,33 @@ void jump_to(Interp *s, uint64_t ip, int opsize);
  * handler followed by dispatch_next, which goes straight on to the next
  * instruction of the block with a tail call, so every handler has its own
  * indirect branch (predicted per instruction pair, not from one shared
- * call site). It stops - returns to run_block - after a taken branch
- * (env->rip is not the fall-through) or when s->brk is set (the
- * per-instruction path sets it before running its one instruction), and
- * leaves the last instruction run in s->last_insn. A block ends with a
- * sentinel entry whose handler just returns (block_end). Without the tail
- * call the chain would just nest, at most a block's length deep.
+ * call site). A block ends with a sentinel entry whose handler just
+ * returns to run_block (block_end); s->brk stops the chain early (the
+ * per-instruction path sets it before running its one instruction). The
+ * last instruction run is left in s->last_insn. Without the tail call the
+ * chain would just nest, at most a block's length deep.
+ *
+ * RIP: handlers read s->next_rip, never env->rip, so inside a block env->rip
+ * is not kept per instruction: run_block sets it to the block's end
+ * (s->blk_end) and only control transfers write it. They end their block
+ * (IF_ENDBLK), or set s->brk (a REP restart, INT1, mode changes). If the
+ * instruction that stops the chain left env->rip alone, its fall-through is
+ * stored here; exceptions restore s->start_rip.
  */
 ALWAYS_INLINE void dispatch_next(Interp *s, CPUX86State *env, const Insn *i)
 {
     uint64_t nrip = s->next_rip;
-    if (unlikely((env->rip != nrip) | s->brk)) {
+    if (unlikely(s->brk)) {
+        if (env->rip == s->blk_end) {
+            env->rip = nrip;
+        }
         s->last_insn = i;
         return;
     }
     const Insn *n = i + 1;
-    uint64_t nn = nrip + n->len;
     s->start_rip = nrip;
     s->start_rsp = env->regs[R_ESP];
-    s->next_rip = nn;
-    env->rip = nn;
+    s->next_rip = nrip + n->len;
     n->h(s, n);
 }
 

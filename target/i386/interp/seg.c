@@ -408,6 +408,7 @@ void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err
     lf_set(s, n_fl & (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O));
     env->eflags = (t32 ? n_fl : (env->eflags & ~0xffffull) | n_fl) | 2;
     env->rip = n_eip;
+    s->brk = true;
     bool vm = t32 && (n_fl & VM_MASK);
     /* LDT first: segment selectors may refer to it */
     if ((n_ldt & ~3u) == 0) {
@@ -504,7 +505,7 @@ static HANDLER(h_mov_es)
     }
     uint16_t v = s->env->segs[sreg].selector;
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, 2);
+        st_ea(s, i, v, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, i->flags & IF_REX);
     }

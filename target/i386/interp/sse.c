@@ -385,7 +385,7 @@ static HANDLER(h_pinsrw)
 {
     bool xmm = is_xmm(i);
     enter(s, i, xmm);
-    uint16_t v = (i->flags & IF_MEM) ? ld(s, i->seg, insn_ea(s, i), 2)
+    uint16_t v = (i->flags & IF_MEM) ? ld_ea(s, i, 2)
                                     : get_reg(s, i->rm, 2, REX);
     V d;
     vreg_get(s, i->reg, xmm, &d);
@@ -529,7 +529,7 @@ static HANDLER(h_movd_from)
     V v;
     vreg_get(s, i->reg, xmm, &v);
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v.q[0] & size_mask(n), n);
+        st_ea(s, i, v.q[0] & size_mask(n), n);
     } else {
         set_reg(s, i->rm, v.q[0], n, REX);
     }
@@ -567,7 +567,7 @@ static HANDLER(h_movlh)
         }
         vreg_get(s, i->reg, true, &d);
         uint64_t v = high ? d.q[1] : d.q[0];
-        st(s, i->seg, insn_ea(s, i), v, 8);
+        st_ea(s, i, v, 8);
         return;
     }
     vreg_get(s, i->reg, true, &d);
@@ -608,7 +608,7 @@ FAM1(MOVLH, h_movlh);
 static HANDLER(h_movnt)
 {
     if (i->op == 0xc3) {
-        st(s, i->seg, insn_ea(s, i), get_reg(s, i->reg, i->opsize, REX), i->opsize);
+        st_ea(s, i, get_reg(s, i->reg, i->opsize, REX), i->opsize);
         return;
     }
     bool xmm = i->op == 0x2b || i->pfx == 1;

@@ -222,7 +222,7 @@ static HANDLER(h_smsw)
     umip_check(s);
     uint64_t v = s->env->cr[0];
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v & 0xffff, 2);
+        st_ea(s, i, v & 0xffff, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, REX);
     }
@@ -282,7 +282,7 @@ static void need_prot(Interp *s)
 static void store_sel(Interp *s, const Insn *i, uint16_t v)
 {
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, 2);
+        st_ea(s, i, v, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, REX);
     }
