@@ -1,24 +1,24 @@
 /*
  * Basic-block cache: straight-line runs of decoded instructions, keyed by
  * linear address and code size, built on a miss and revalidated against the
- * guest's code bytes on every entry (so self-modifying code, remapped pages
- * and DMA into code pages need no invalidation).
+ * guest's code bytes whenever the code epoch changed (so self-modifying
+ * code, remapped pages and DMA into code pages need no invalidation).
  *
  * A block never crosses a 4 KiB page, so one ITLB lookup (usually skipped:
  * s->fvpn/s->fhost remember the current code page) and one compare of the
- * block's bytes validate it. Blocks live in a per-vCPU arena that is reset
- * when full; the hash table is direct-mapped, an evicted block just becomes
- * unreachable. Writes into the code page being executed end the block after
- * the writing instruction (see tlb_hit/mmu_translate: such stores take the
- * slow path and set s->brk), so code that patches the next instruction is
- * precise too.
+ * block's bytes validate it, once per code epoch (see Interp.code_epoch:
+ * stores into pages holding validated blocks are caught through the data
+ * TLB, end the epoch and the running block, so code that patches its own
+ * next instruction is precise too). Blocks live in a per-vCPU arena that is
+ * reset when full, found through the previous block's successor hints or a
+ * chained hash.
  *
  * Spec: Intel SDM vol. 3 §11.6 (self-modifying code).
  * Locking: vCPU thread only; every structure here is per-Interp.
  */
 #include "interp.h"
 
-#define ARENA_SIZE (4u << 20)
+#define ARENA_SIZE (32u << 20)
 #define BLK_MAX_INSNS 32
 
 void block_init(Interp *s)
@@ -169,15 +169,37 @@ static Block *block_build(Interp *s, uint64_t lip)
     }
     w[nw - 1] = ld64(page + off + last_off) & mask;
     b->epoch = s->code_epoch;
-    s->bh[BH_SLOT(lip)] = b;
+    Block **head = &s->bh[BH_SLOT(lip)];
+    b->hnext = *head;
+    *head = b;
     return b;
 }
 
+/* Not the hint or the head of its hash chain, or invalid: search the chain
+ * (a found block moves to the head), rebuild a block whose bytes changed in
+ * place of the old one, or build a new one. */
 Block *block_miss(Interp *s, uint64_t lip)
 {
     Block *p = s->prev_blk;
-    Block *b = block_build(s, lip);
-    if (b && p && s->prev_blk == p) {   /* (the build may reset the arena) */
+    Block **link = &s->bh[BH_SLOT(lip)];
+    Block *b;
+    for (; (b = *link) != NULL; link = &b->hnext) {
+        if (b->lip == lip && b->mode == s->code_size) {
+            *link = b->hnext;   /* unlink; goes back in at the head */
+            break;
+        }
+    }
+    if (b && (b->epoch == s->code_epoch || block_valid(s, b, lip))) {
+        Block **head = &s->bh[BH_SLOT(lip)];
+        b->hnext = *head;
+        *head = b;
+    } else {
+        b = block_build(s, lip);
+        if (!b) {
+            return NULL;
+        }
+    }
+    if (p && s->prev_blk == p) {   /* (a build may have reset the arena) */
         p->succ[lip == p->lip + p->nbytes ? 0 : 1] = b;
     }
     return b;

@@ -41,7 +41,7 @@ FAM1(JCC, h_jcc);
             } \
         } \
     } \
-    THREADED(T_jcc_##cc, h_jcc_##cc)
+    THREADED_LAST(T_jcc_##cc, h_jcc_##cc)   /* Jcc always ends its block */
 JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
 JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
 const InsnHandler jcc_by_cc[16] = {

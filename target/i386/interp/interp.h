@@ -112,6 +112,7 @@ typedef struct Block {
     /* successors seen last (fall-through, other): lookup hints, validated
      * like any block; the arena reset drops them with the blocks */
     struct Block *succ[2];
+    struct Block *hnext;   /* hash chain */
     uint8_t mode;          /* code size it was decoded for */
     uint8_t n;             /* instructions */
     uint8_t nw;            /* words of code to compare */
@@ -219,7 +220,7 @@ static inline void code_set_page(Interp *s, uint8_t *page);
  * per-instruction path. May raise #PF for the fetch. */
 Block *block_miss(Interp *s, uint64_t lip);
 bool block_valid(Interp *s, Block *b, uint64_t lip);
-#define BH_BITS 14
+#define BH_BITS 16
 #define BH_SIZE (1u << BH_BITS)
 #define BH_SLOT(lip) (((lip) ^ ((lip) >> BH_BITS) ^ ((lip) >> (2 * BH_BITS))) & (BH_SIZE - 1))
 static inline Block *block_lookup(Interp *s, uint64_t lip)
@@ -235,7 +236,7 @@ static inline Block *block_lookup(Interp *s, uint64_t lip)
             goto found;
         }
     }
-    b = s->bh[BH_SLOT(lip)];
+    b = s->bh[BH_SLOT(lip)];   /* the head of the hash chain */
     if (likely(b && b->lip == lip && b->mode == s->code_size)) {
         if (p) {
             p->succ[lip == p->lip + p->nbytes ? 0 : 1] = b;
@@ -260,8 +261,8 @@ void code_watch(Interp *s, uint8_t *page);
 /* Translate for an access; fills/uses the TLB; returns host ptr or NULL
  * (MMIO), *pa receives the physical address. user: access is a CPL3 one. */
 uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa);
-uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user);
-void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user);
+__attribute__((cold)) uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user);
+__attribute__((cold)) void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user);
 void mem_probe_write(Interp *s, uint64_t la, int size, bool user);
 void mem_read_bytes(Interp *s, uint64_t la, void *buf, int n, bool user);
 void mem_read_bytes_acc(Interp *s, uint64_t la, void *buf, int n, int acc, bool user);
@@ -453,8 +454,8 @@ ALWAYS_INLINE void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
 }
 
 /* Out of line: segment checks, then the TLB or the slow path (mmu.c). */
-uint64_t ld_seg_slow(Interp *s, int seg, uint64_t off, int size);
-void st_seg_slow(Interp *s, int seg, uint64_t off, uint64_t v, int size);
+__attribute__((cold)) uint64_t ld_seg_slow(Interp *s, int seg, uint64_t off, int size);
+__attribute__((cold)) void st_seg_slow(Interp *s, int seg, uint64_t off, uint64_t v, int size);
 
 /* In 64-bit mode the fast path needs no segment check: only FS/GS have a
  * base, and a non-canonical address misses the TLB. */
@@ -530,7 +531,7 @@ typedef struct MemRef {
     int size;
 } MemRef;
 
-uint64_t rmw_ld_slow(Interp *s, int seg, uint64_t off, MemRef *r, int size);
+__attribute__((cold)) uint64_t rmw_ld_slow(Interp *s, int seg, uint64_t off, MemRef *r, int size);
 
 ALWAYS_INLINE uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
 {
@@ -739,6 +740,11 @@ ALWAYS_INLINE void dispatch_next(Interp *s, CPUX86State *env, const Insn *i)
 #define THREADED(name, fn) \
     static void name(Interp *s, const Insn *i) \
     { CPUX86State *env_ = s->env; fn(s, i); dispatch_next(s, env_, i); }
+
+/* For instructions that always end their block (IF_ENDBLK): no next
+ * instruction to go to, return to run_block straight away. */
+#define THREADED_LAST(name, fn) \
+    static void name(Interp *s, const Insn *i) { fn(s, i); s->last_insn = i; }
 
 /* Handler table entry points declared by insn.def (threaded entries). */
 #define HANDLER(name) void name(Interp *s, const Insn *i)
