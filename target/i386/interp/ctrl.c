@@ -53,7 +53,7 @@ static HANDLER(h_jmp_j)
 {
     jump_to(s, s->next_rip + i->imm, i->opsize);
 }
-FAM1(JMP_J, h_jmp_j);
+FAM1_LAST(JMP_J, h_jmp_j);
 
 static HANDLER(h_call_j)
 {
@@ -63,7 +63,7 @@ static HANDLER(h_call_j)
     jump_to(s, target, sz);
     push(s, ret, sz);
 }
-FAM1(CALL_J, h_call_j);
+FAM1_LAST(CALL_J, h_call_j);
 
 static HANDLER(h_jmp_e)
 {
@@ -87,7 +87,7 @@ static HANDLER(h_ret)
     jump_to(s, ip, sz);
     sp_add(s, sz + (i->imm & 0xffff));
 }
-FAM1(RET, h_ret);
+FAM1_LAST(RET, h_ret);
 
 static void loop_common(Interp *s, const Insn *i, int kind)
 {

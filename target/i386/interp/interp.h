@@ -752,6 +752,10 @@ ALWAYS_INLINE void dispatch_next(Interp *s, CPUX86State *env, const Insn *i)
 #define FAM1(fam, fn) THREADED(T_##fam, fn) \
     const InsnHandler F_##fam[8] = { T_##fam, T_##fam, T_##fam, T_##fam, \
                                      T_##fam, T_##fam, T_##fam, T_##fam }
+/* FAM1 for an instruction that always ends its block (IF_ENDBLK). */
+#define FAM1_LAST(fam, fn) THREADED_LAST(T_##fam, fn) \
+    const InsnHandler F_##fam[8] = { T_##fam, T_##fam, T_##fam, T_##fam, \
+                                     T_##fam, T_##fam, T_##fam, T_##fam }
 /* A family specialised by size, same handler for register and memory form. */
 #define FAMSZ(fam, fn) \
     THREADED(T_##fam##_1, fn##_1) THREADED(T_##fam##_2, fn##_2) \
