@@ -1,6 +1,7 @@
 /*
- * Interpreter main loop: fetch/decode (cached) and dispatch, instruction
- * budget and exit requests, the interrupt window (IF, STI/MOV SS shadow,
+ * Interpreter main loop: basic blocks (block.c) run by threaded dispatch,
+ * one instruction at a time through the decode cache where blocks cannot
+ * be used, instruction budget and exit requests, the interrupt window (IF, STI/MOV SS shadow,
  * NMI, INIT/SIPI), HLT, single-step traps, and the longjmp landing pad
  * that delivers exceptions, escalating to #DF and triple fault.
  * Spec: Intel SDM vol. 3 §6.15 (double fault), §6.8 (interrupt shadow).

@@ -1,7 +1,9 @@
 /*
  * Internal header of the software x86-64 CPU: the per-vCPU interpreter
- * state (Interp), the decoded instruction (Insn), memory access helpers
- * built on the software TLB, and the prototypes shared by the interp files.
+ * state (Interp), the decoded instruction (Insn) and basic block (Block),
+ * threaded dispatch (dispatch_next, the FAM* handler-table macros), memory
+ * access helpers built on the software TLB, and the prototypes shared by
+ * the interp files.
  * Spec: Intel SDM vol. 2 (instruction formats), vol. 3 (system state).
  * Locking: everything here runs on the vCPU thread without the BQL; only
  * as_rw() on MMIO/PIO takes the BQL (inside memory.c).

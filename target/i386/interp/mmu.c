@@ -1,8 +1,10 @@
 /*
  * Paging and the software TLB: 32-bit (with PSE 4M pages), PAE and 4-level
  * walks with NX, global pages, accessed/dirty bits, CR0.WP and U/S checks;
- * a direct-mapped TLB holding host pointers; slow-path accesses (page
- * crossings, MMIO through as_rw) and physical accesses for table walks.
+ * a direct-mapped TLB holding host pointers; the watched code pages whose
+ * stores end the code epoch (see Interp.code_epoch); slow-path accesses
+ * (page crossings, MMIO through as_rw) and physical accesses for table
+ * walks.
  * Spec: Intel SDM vol. 3 chapter 4 (paging), §4.7 (page-fault error code).
  * Locking: vCPU thread only; RAM is accessed directly, MMIO via as_rw()
  * which takes the BQL itself.
