@@ -81,7 +81,7 @@ struct Insn {
  * watched code; the withheld bits are kept at PERM_WP_SHIFT */
 #define PERM_CODEWP 0x100u
 #define PERM_WP_SHIFT 9
-#define WP_BITS 10
+#define WP_BITS 12
 #define WP_SIZE (1u << WP_BITS)
 
 typedef struct TLBEntry {

@@ -31,7 +31,8 @@
 /* ---- code page watch (see Interp.code_epoch) ---- */
 static inline unsigned wp_slot(const uint8_t *page)
 {
-    return ((uintptr_t)page >> 12) & (WP_SIZE - 1);
+    uintptr_t pn = (uintptr_t)page >> 12;
+    return (pn ^ (pn >> WP_BITS)) & (WP_SIZE - 1);
 }
 
 static inline bool code_watched(Interp *s, const uint8_t *page)
