@@ -4,7 +4,8 @@
 Boots Debian's kernel + the busybox initramfs (tests/guest/build-demo-guest.sh)
 with -accel tcg (default) on both emulators, N runs each, and prints the
 median time from exec to the guest's "userspace reached" line and to exit
-(the guest powers off), the peak RSS of each process, and kemu/QEMU ratios.
+(the guest powers off), the user CPU time and peak RSS of each process, and
+kemu/QEMU ratios (user CPU is the steadier figure on a shared machine).
 Standard library only. Usage:
     tests/bench/boot.py [--kemu build/kemu-system-x86_64] [-n 3] [--smp 1]
 """
@@ -44,7 +45,7 @@ def boot_once(binary, demo, accel, smp, timeout):
     _, status, ru = os.wait4(p.pid, 0)
     t_exit = time.monotonic() - t0
     ok = os.waitstatus_to_exitcode(status) == 0 and t_user is not None
-    return ok, t_user, t_exit, ru.ru_maxrss / 1024.0
+    return ok, t_user, t_exit, ru.ru_maxrss / 1024.0, ru.ru_utime
 
 
 def main():
@@ -69,13 +70,14 @@ def main():
             print(f"# {name}: no successful boot")
             continue
         results[name] = (statistics.median(r[1] for r in good), statistics.median(r[2] for r in good),
-                         statistics.median(r[3] for r in good), len(good))
+                         statistics.median(r[3] for r in good), statistics.median(r[4] for r in good),
+                         len(good))
     print(f"demo guest boot, -accel {a.accel} -smp {a.smp} -m 512, medians of {a.n} runs\n")
     print("| metric | kemu | QEMU | kemu/QEMU |\n|---|---|---|---|")
-    labels = ("exec to userspace (s)", "exec to exit (s)", "peak RSS (MiB)")
+    labels = ("exec to userspace (s)", "exec to exit (s)", "peak RSS (MiB)", "user CPU (s)")
     for i, label in enumerate(labels):
-        k = results.get("kemu", (None,) * 4)[i]
-        q = results.get("QEMU", (None,) * 4)[i]
+        k = results.get("kemu", (None,) * 5)[i]
+        q = results.get("QEMU", (None,) * 5)[i]
         ratio = f"{k / q:.2f}" if k and q else "-"
         fk = f"{k:.1f}" if k else "-"
         fq = f"{q:.1f}" if q else "-"

@@ -84,7 +84,7 @@ static inline uint64_t op_XOR(Interp *s, uint64_t a, uint64_t b, int sz)
             uint64_t a = rmw_ld(s, i, &m, SZ);                                 \
             rmw_st(s, &m, op_##OP(s, a, get_reg(s, i->reg, SZ, REX), SZ));     \
         } else {                                                               \
-            uint64_t a = ld(s, i->seg, insn_ea(s, i), SZ);                     \
+            uint64_t a = ld_ea(s, i, SZ);                     \
             op_##OP(s, a, get_reg(s, i->reg, SZ, REX), SZ);                    \
         }                                                                      \
     }                                                                          \
@@ -98,7 +98,7 @@ static inline uint64_t op_XOR(Interp *s, uint64_t a, uint64_t b, int sz)
     }                                                                          \
     static void OP##_GE_m##SZ(Interp *s, const Insn *i)                        \
     {                                                                          \
-        uint64_t b = ld(s, i->seg, insn_ea(s, i), SZ);                         \
+        uint64_t b = ld_ea(s, i, SZ);                         \
         uint64_t r = op_##OP(s, get_reg(s, i->reg, SZ, REX), b, SZ);           \
         if (WB) {                                                              \
             set_reg(s, i->reg, r, SZ, REX);                                    \
@@ -119,7 +119,7 @@ static inline uint64_t op_XOR(Interp *s, uint64_t a, uint64_t b, int sz)
             uint64_t a = rmw_ld(s, i, &m, SZ);                                 \
             rmw_st(s, &m, op_##OP(s, a, i->imm & size_mask(SZ), SZ));          \
         } else {                                                               \
-            uint64_t a = ld(s, i->seg, insn_ea(s, i), SZ);                     \
+            uint64_t a = ld_ea(s, i, SZ);                     \
             op_##OP(s, a, i->imm & size_mask(SZ), SZ);                         \
         }                                                                      \
     }
@@ -372,7 +372,8 @@ FAM1(IDIV_E, h_idiv);
 /* ---- shifts and rotates ---- */
 enum { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
-static uint64_t do_shift(Interp *s, int op, uint64_t a, unsigned cnt, int sz)
+/* SHL/SHR/SAR: inlined, so each handler specialises by op and size */
+ALWAYS_INLINE uint64_t shift_arith(Interp *s, int op, uint64_t a, unsigned cnt, int sz)
 {
     int n = sz * 8;
     uint64_t m = size_mask(sz);
@@ -403,8 +404,22 @@ static uint64_t do_shift(Interp *s, int op, uint64_t a, unsigned cnt, int sz)
         lf_res_cf_of(s, r, sz, cf, false, false);
         return r;
     }
-    default:
-        break;
+    }
+    return a;
+}
+
+static uint64_t do_shift(Interp *s, int op, uint64_t a, unsigned cnt, int sz)
+{
+    int n = sz * 8;
+    uint64_t m = size_mask(sz);
+    uint64_t r;
+    bool cf, of;
+    if (op == SH_SHL || op == SH_SHR || op == SH_SAR) {
+        return shift_arith(s, op, a, cnt, sz);
+    }
+    cnt &= (sz == 8) ? 63 : 31;
+    if (cnt == 0) {
+        return a;
     }
     /* rotates only touch CF and OF */
     uint32_t fl = lf_get(s);
@@ -483,9 +498,33 @@ GEN_SHIFT(ROL, SH_ROL)
 GEN_SHIFT(ROR, SH_ROR)
 GEN_SHIFT(RCL, SH_RCL)
 GEN_SHIFT(RCR, SH_RCR)
-GEN_SHIFT(SHL, SH_SHL)
-GEN_SHIFT(SHR, SH_SHR)
-GEN_SHIFT(SAR, SH_SAR)
+
+/* SHL/SHR/SAR (hot in compiled code): one handler per count source and
+ * operand size, the shift inlined. */
+ALWAYS_INLINE void shift_go(Interp *s, const Insn *i, int op, unsigned cnt, int sz)
+{
+    if (i->flags & IF_MEM) {
+        MemRef m = { 0 };
+        uint64_t a = rmw_ld(s, i, &m, sz);
+        rmw_st(s, &m, shift_arith(s, op, a, cnt, sz));
+    } else {
+        uint64_t a = get_reg(s, i->rm, sz, REX);
+        set_reg(s, i->rm, shift_arith(s, op, a, cnt, sz), sz, REX); /* count 0 still zero-extends */
+    }
+}
+#define GEN_SHIFT_SZ(NAME, OP, SZ)                                             \
+    static HANDLER(h_##NAME##_1_##SZ) { shift_go(s, i, OP, 1, SZ); }           \
+    static HANDLER(h_##NAME##_cl_##SZ) { shift_go(s, i, OP, s->env->regs[R_ECX] & 0xff, SZ); } \
+    static HANDLER(h_##NAME##_i_##SZ) { shift_go(s, i, OP, i->imm & 0xff, SZ); }
+#define GEN_SHIFT_ARITH(NAME, OP)                                              \
+    GEN_SHIFT_SZ(NAME, OP, 1) GEN_SHIFT_SZ(NAME, OP, 2)                        \
+    GEN_SHIFT_SZ(NAME, OP, 4) GEN_SHIFT_SZ(NAME, OP, 8)                        \
+    FAMSZ(NAME##_1, h_##NAME##_1);                                             \
+    FAMSZ(NAME##_CL, h_##NAME##_cl);                                           \
+    FAMSZ(NAME##_I, h_##NAME##_i);
+GEN_SHIFT_ARITH(SHL, SH_SHL)
+GEN_SHIFT_ARITH(SHR, SH_SHR)
+GEN_SHIFT_ARITH(SAR, SH_SAR)
 
 static void shld_go(Interp *s, const Insn *i, unsigned cnt, bool right)
 {
@@ -813,7 +852,7 @@ FAM1(CMPXCHG8B, h_cmpxchg8b);
     }                                                                          \
     static void MOV_EG_m##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
-        st(s, i->seg, insn_ea(s, i), get_reg(s, i->reg, SZ, REX), SZ);         \
+        st_ea(s, i, get_reg(s, i->reg, SZ, REX), SZ);         \
     }                                                                          \
     static void MOV_GE_r##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
@@ -821,7 +860,7 @@ FAM1(CMPXCHG8B, h_cmpxchg8b);
     }                                                                          \
     static void MOV_GE_m##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
-        set_reg(s, i->reg, ld(s, i->seg, insn_ea(s, i), SZ), SZ, REX);         \
+        set_reg(s, i->reg, ld_ea(s, i, SZ), SZ, REX);         \
     }                                                                          \
     static void MOV_EI_r##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
@@ -829,7 +868,7 @@ FAM1(CMPXCHG8B, h_cmpxchg8b);
     }                                                                          \
     static void MOV_EI_m##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
-        st(s, i->seg, insn_ea(s, i), i->imm & size_mask(SZ), SZ);              \
+        st_ea(s, i, i->imm & size_mask(SZ), SZ);              \
     }
 GEN_MOV_SZ(1)
 GEN_MOV_SZ(2)
@@ -862,7 +901,11 @@ static HANDLER(h_lea)
 GEN_LEA(2)
 GEN_LEA(4)
 GEN_LEA(8)
-const InsnHandler F_LEA[8] = { h_lea, h_lea_2, h_lea_4, h_lea_8, h_lea, h_lea_2, h_lea_4, h_lea_8 };
+THREADED(T_lea, h_lea)
+THREADED(T_lea_2, h_lea_2)
+THREADED(T_lea_4, h_lea_4)
+THREADED(T_lea_8, h_lea_8)
+const InsnHandler F_LEA[8] = { T_lea, T_lea_2, T_lea_4, T_lea_8, T_lea, T_lea_2, T_lea_4, T_lea_8 };
 
 static HANDLER(h_movzx_b) { set_reg(s, i->reg, e_ld(s, i, 1), i->opsize, REX); }
 static HANDLER(h_movzx_w) { set_reg(s, i->reg, e_ld(s, i, 2), i->opsize, REX); }
@@ -884,14 +927,18 @@ static HANDLER(h_movsxd)
     }                                                                          \
     static void NAME##_m##SZ(Interp *s, const Insn *i)                         \
     {                                                                          \
-        set_reg(s, i->reg, EXT(ld(s, i->seg, insn_ea(s, i), SRC), SRC), SZ, REX); \
+        set_reg(s, i->reg, EXT(ld_ea(s, i, SRC), SRC), SZ, REX); \
     }
 #define GEN_MOVX_ALL(NAME, SRC, EXT, GENERIC)                                  \
     GEN_MOVX(NAME, SRC, EXT, 2)                                                \
     GEN_MOVX(NAME, SRC, EXT, 4)                                                \
     GEN_MOVX(NAME, SRC, EXT, 8)                                                \
-    const InsnHandler F_##NAME[8] = { GENERIC, NAME##_r2, NAME##_r4, NAME##_r8, \
-                                      GENERIC, NAME##_m2, NAME##_m4, NAME##_m8 };
+    THREADED(T_##NAME, GENERIC)                                                \
+    THREADED(T_##NAME##_r2, NAME##_r2) THREADED(T_##NAME##_m2, NAME##_m2)      \
+    THREADED(T_##NAME##_r4, NAME##_r4) THREADED(T_##NAME##_m4, NAME##_m4)      \
+    THREADED(T_##NAME##_r8, NAME##_r8) THREADED(T_##NAME##_m8, NAME##_m8)      \
+    const InsnHandler F_##NAME[8] = { T_##NAME, T_##NAME##_r2, T_##NAME##_r4, T_##NAME##_r8, \
+                                      T_##NAME, T_##NAME##_m2, T_##NAME##_m4, T_##NAME##_m8 };
 GEN_MOVX_ALL(MOVZX_B, 1, MOVX_ZX, h_movzx_b)
 GEN_MOVX_ALL(MOVZX_W, 2, MOVX_ZX, h_movzx_w)
 GEN_MOVX_ALL(MOVSX_B, 1, MOVX_SX, h_movsx_b)

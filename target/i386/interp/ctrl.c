@@ -40,19 +40,20 @@ FAM1(JCC, h_jcc);
                 jump_to(s, ip, i->opsize); \
             } \
         } \
-    }
+    } \
+    THREADED_LAST(T_jcc_##cc, h_jcc_##cc)   /* Jcc always ends its block */
 JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
 JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
 const InsnHandler jcc_by_cc[16] = {
-    h_jcc_0, h_jcc_1, h_jcc_2, h_jcc_3, h_jcc_4, h_jcc_5, h_jcc_6, h_jcc_7,
-    h_jcc_8, h_jcc_9, h_jcc_10, h_jcc_11, h_jcc_12, h_jcc_13, h_jcc_14, h_jcc_15,
+    T_jcc_0, T_jcc_1, T_jcc_2, T_jcc_3, T_jcc_4, T_jcc_5, T_jcc_6, T_jcc_7,
+    T_jcc_8, T_jcc_9, T_jcc_10, T_jcc_11, T_jcc_12, T_jcc_13, T_jcc_14, T_jcc_15,
 };
 
 static HANDLER(h_jmp_j)
 {
     jump_to(s, s->next_rip + i->imm, i->opsize);
 }
-FAM1(JMP_J, h_jmp_j);
+FAM1_LAST(JMP_J, h_jmp_j);
 
 static HANDLER(h_call_j)
 {
@@ -62,7 +63,7 @@ static HANDLER(h_call_j)
     jump_to(s, target, sz);
     push(s, ret, sz);
 }
-FAM1(CALL_J, h_call_j);
+FAM1_LAST(CALL_J, h_call_j);
 
 static HANDLER(h_jmp_e)
 {
@@ -86,7 +87,7 @@ static HANDLER(h_ret)
     jump_to(s, ip, sz);
     sp_add(s, sz + (i->imm & 0xffff));
 }
-FAM1(RET, h_ret);
+FAM1_LAST(RET, h_ret);
 
 static void loop_common(Interp *s, const Insn *i, int kind)
 {
@@ -673,6 +674,7 @@ static void soft_int(Interp *s, int vec, bool is_int)
     s->delivering = -2;
     do_interrupt(s, vec, is_int, false, 0, s->next_rip);
     s->delivering = -1;
+    s->brk = true;
 }
 
 static HANDLER(h_int)
@@ -705,7 +707,7 @@ FAM1(INT1, h_int1);
 static HANDLER(h_push_e)
 {
     int sz = i->opsize;
-    uint64_t v = (i->flags & IF_MEM) ? ld(s, i->seg, insn_ea(s, i), sz)
+    uint64_t v = (i->flags & IF_MEM) ? ld_ea(s, i, sz)
                                     : get_reg(s, i->rm, sz, false);
     push(s, v, sz);
 }
@@ -920,6 +922,7 @@ static HANDLER(h_sti)
     }
     if (!(env->eflags & IF_MASK)) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
     env->eflags |= IF_MASK;
 }

@@ -87,6 +87,27 @@ static uint64_t fimm(Fetch *f, int n)
     return v;
 }
 
+/* Instructions after which a basic block stops: transfers of control and
+ * the few that usually change mode or end the slice. (Anything else that
+ * leaves the straight line - a REP restart, a mode change, a store into the
+ * running code page - is caught while the block runs, see exec.c.) */
+static bool ends_block(int map, uint8_t op, int regf)
+{
+    if (map == 0) {
+        return (op >= 0x70 && op <= 0x7f) || (op >= 0xc2 && op <= 0xc3) ||
+               (op >= 0xca && op <= 0xcf) || (op >= 0xe0 && op <= 0xe3) ||
+               (op >= 0xe8 && op <= 0xeb) || op == 0x9a || op == 0xf4 || op == 0xf1 ||
+               op == 0x9d || op == 0xfb || op == 0x8e || op == 0x17 ||
+               (op == 0xff && regf >= 2 && regf <= 5);
+    }
+    if (map == 1) {
+        return (op >= 0x80 && op <= 0x8f) || op == 0x00 || op == 0x01 ||
+               op == 0x05 || op == 0x07 || op == 0x0b || op == 0x22 ||
+               op == 0x30 || op == 0x34 || op == 0x35;
+    }
+    return false;
+}
+
 static const uint8_t sz_log2[9] = { 0, 0, 1, 0, 2, 0, 0, 0, 3 };
 
 /*
@@ -288,6 +309,10 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
             if (seg < 0) {
                 in->seg = defseg;
             }
+            if (asz == 8 && !(in->flags & IF_RIPREL) && in->base != 0xff &&
+                in->seg != R_FS && in->seg != R_GS) {
+                in->eaf = in->index == 0xff ? EAF_B64 : EAF_BIS64;
+            }
         } else {
             in->mod = 3;
         }
@@ -319,19 +344,31 @@ static int decode_one(const uint8_t *buf, int avail, int code_size, Insn *in)
     in->len = f.pos;
 
     if (!row) {
-        in->h = h_ud;
+        in->h = F_UD[0];
         return f.pos;
     }
     if (lock && (!(at & LK) || !(in->flags & IF_MEM))) {
-        in->h = h_ud;
+        in->h = F_UD[0];
         return f.pos;
     }
     int fi = ((in->flags & IF_MEM) ? 4 : 0) + sz_log2[osz];
     in->h = row->fam[fi];
-    if (in->h == h_jcc) {
+    if (in->h == F_JCC[0]) {
         in->h = jcc_by_cc[in->op & 15];
     }
+    if (ends_block(map, b, regf)) {
+        in->flags |= IF_ENDBLK;
+    }
     return f.pos;
+}
+
+int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in)
+{
+    int n = decode_one(buf, avail, code_size, in);
+    if (n > 0 && in->h == F_UD[0]) {
+        in->flags |= IF_ENDBLK;
+    }
+    return n;
 }
 
 int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out)
@@ -341,7 +378,7 @@ int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out)
     if (n <= 0) {
         return -1;
     }
-    if (out->h == h_ud) {
+    if (out->h == F_UD[0]) {
         return -2 - n;   /* decoded, but #UD: -(len + 2) */
     }
     return n;

@@ -1,6 +1,7 @@
 /*
- * Interpreter main loop: fetch/decode (cached) and dispatch, instruction
- * budget and exit requests, the interrupt window (IF, STI/MOV SS shadow,
+ * Interpreter main loop: basic blocks (block.c) run by threaded dispatch,
+ * one instruction at a time through the decode cache where blocks cannot
+ * be used, instruction budget and exit requests, the interrupt window (IF, STI/MOV SS shadow,
  * NMI, INIT/SIPI), HLT, single-step traps, and the longjmp landing pad
  * that delivers exceptions, escalating to #DF and triple fault.
  * Spec: Intel SDM vol. 3 §6.15 (double fault), §6.8 (interrupt shadow).
@@ -27,6 +28,9 @@ void interp_set_eflags(Interp *s, uint64_t val, uint64_t mask)
     CPUX86State *env = s->env;
     uint64_t old = env->eflags;
     env->eflags = ((old & ~mask) | (val & mask)) | 2;
+    if ((old ^ env->eflags) & ~(uint64_t)ARITH_MASK) {
+        s->brk = true;     /* IF, TF, VM, AC...: re-check at a block boundary */
+    }
     if (mask & ARITH_MASK) {
         uint32_t fl = (lf_get(s) & ~(uint32_t)mask) | ((uint32_t)val & (uint32_t)mask);
         lf_set(s, fl & ARITH_MASK);
@@ -42,6 +46,7 @@ void interp_set_eflags(Interp *s, uint64_t val, uint64_t mask)
 void interp_exit_slice(Interp *s, int code)
 {
     s->exit_code = code;
+    s->brk = true;
 }
 
 void raise_exception(Interp *s, int vec, uint32_t err)
@@ -136,6 +141,7 @@ static bool handle_exception(Interp *s)
     uint32_t err = s->exc_err;
     bool has_err = s->exc_has_err;
     s->exc_vec = -1;
+    s->code_epoch++;
     if (unlikely(tracing())) {
         fprintf(stderr, "interp: exception %d err %#x at %04x:%#llx cpl %d (delivering %d)\n",
                 vec, err, s->env->segs[R_CS].selector, (unsigned long long)s->env->rip,
@@ -168,6 +174,7 @@ static void deliver_external(Interp *s, int vec)
     s->start_rip = env->rip;
     s->start_rsp = env->regs[R_ESP];
     s->delivering = -2;
+    s->code_epoch++;
     do_interrupt(s, vec, false, false, 0, env->rip);
     s->delivering = -1;
     env->halted = false;
@@ -243,6 +250,59 @@ static bool check_interrupts(Interp *s)
     return false;
 }
 
+/* One instruction through the decode cache (validated per instruction):
+ * single-stepping (TF), code that is not in RAM, an instruction that
+ * crosses a page or the CS limit. */
+static void step_one(Interp *s, DCEntry **hint)
+{
+    CPUX86State *env = s->env;
+    s->start_rip = env->rip;
+    s->start_rsp = env->regs[R_ESP];
+    const Insn *i = decode_fetch(s, hint);
+    uint64_t nrip = env->rip + i->len;
+    if (!s->code64) {
+        nrip &= 0xffffffffull;
+    }
+    s->next_rip = nrip;
+    s->blk_end = nrip;
+    env->rip = nrip;
+    s->inhibit_irq = false;
+    s->brk = true;   /* just this instruction (see dispatch_next) */
+    bool tf = env->eflags & TF_MASK;
+    i->h(s, i);
+    s->icount++;
+    env->interrupt_shadow = s->inhibit_irq;
+    if (unlikely(tf)) {
+        env->dr[6] |= 1u << 14;
+        s->start_rip = env->rip;
+        s->start_rsp = env->regs[R_ESP];
+        s->delivering = EXCP01_DB;
+        do_interrupt(s, EXCP01_DB, false, false, 0, env->rip);
+        s->delivering = -1;
+    }
+}
+
+/* Run the block's instructions until its end, a taken branch or anything
+ * that sets s->brk: the first handler's threaded entry runs the rest (see
+ * dispatch_next). Each instruction still records its RIP/RSP for precise
+ * exceptions and sees env->rip = s->next_rip = its fall-through address. */
+static void run_block(Interp *s, const Block *b, uint64_t rip)
+{
+    CPUX86State *env = s->env;
+    const Insn *i = b->insn;
+    uint64_t nrip = rip + i->len;
+    s->inhibit_irq = false;
+    s->brk = false;
+    s->start_rip = rip;
+    s->start_rsp = env->regs[R_ESP];
+    s->next_rip = nrip;
+    s->blk_end = rip + b->nbytes;
+    env->rip = s->blk_end;
+    i->h(s, i);
+    s->icount += s->last_insn - b->insn + 1;
+    env->interrupt_shadow = s->inhibit_irq;
+}
+
 static int run(Interp *s, uint64_t budget)
 {
     CPUX86State *env = s->env;
@@ -260,27 +320,24 @@ static int run(Interp *s, uint64_t budget)
                 return EXCP_HLT;
             }
         }
-        s->start_rip = env->rip;
-        s->start_rsp = env->regs[R_ESP];
-        const Insn *i = decode_fetch(s, &hint);
-        uint64_t nrip = env->rip + i->len;
-        if (!s->code64) {
-            nrip &= 0xffffffffull;
-        }
-        s->next_rip = nrip;
-        env->rip = nrip;
-        s->inhibit_irq = false;
-        bool tf = env->eflags & TF_MASK;
-        i->h(s, i);
-        s->icount++;
-        env->interrupt_shadow = s->inhibit_irq;
-        if (unlikely(tf)) {
-            env->dr[6] |= 1u << 14;
-            s->start_rip = env->rip;
+        uint64_t rip = env->rip;
+        const Block *b = NULL;
+        /* the instruction in an STI/MOV SS shadow runs alone, so a pending
+         * interrupt is taken right after it */
+        if (likely(!(env->eflags & TF_MASK) && !env->interrupt_shadow && !s->noblock)) {
+            uint64_t lip = s->code64 ? rip : (env->segs[R_CS].base + rip) & s->la_mask;
+            s->start_rip = rip;
             s->start_rsp = env->regs[R_ESP];
-            s->delivering = EXCP01_DB;
-            do_interrupt(s, EXCP01_DB, false, false, 0, env->rip);
-            s->delivering = -1;
+            b = block_lookup(s, lip);
+            if (b && !s->code64 && rip + b->nbytes - 1 > env->segs[R_CS].limit) {
+                b = NULL;
+            }
+        }
+        s->prev_blk = (Block *)b;
+        if (likely(b != NULL)) {
+            run_block(s, b, rip);
+        } else {
+            step_one(s, &hint);
         }
         if (unlikely(s->exit_code)) {
             int c = s->exit_code;
@@ -309,6 +366,7 @@ int interp_exec(Interp *s, uint64_t budget_in)
         tlb_flush(s, true);
     }
     s->icount_start = s->icount;
+    s->code_epoch++;   /* other vCPUs and devices ran since the last slice */
     s->exc_vec = -1;
     s->delivering = -1;
     s->exit_code = 0;
@@ -354,6 +412,9 @@ Interp *interp_new(CPUState *cpu)
     s->cpu = cpu;
     s->env = &cpu->env;
     s->dc = g_aligned_alloc0(DC_SIZE, sizeof(DCEntry), 64);
+    block_init(s);
+    const char *nb = getenv("KEMU_INTERP_BLOCKS");
+    s->noblock = nb && atoi(nb) == 0;
     for (unsigned k = 0; k < DC_SIZE; k++) {
         s->dc[k].lip = ~0ull;
     }
@@ -369,6 +430,7 @@ void interp_free(Interp *s)
 {
     if (s) {
         g_aligned_free(s->dc);
+        block_free(s);
         g_free(s);
     }
 }
@@ -376,6 +438,7 @@ void interp_free(Interp *s)
 void interp_flush(Interp *s)
 {
     tlb_flush(s, true);
+    block_flush(s);
     for (unsigned k = 0; k < DC_SIZE; k++) {
         s->dc[k].lip = ~0ull;
     }

@@ -485,12 +485,12 @@ static void fninit(Interp *s)
 /* ---- memory formats ---- */
 static f80 ld_m32(Interp *s, const Insn *i)
 {
-    return host_ld32(s, ld(s, i->seg, insn_ea(s, i), 4));
+    return host_ld32(s, ld_ea(s, i, 4));
 }
 
 static f80 ld_m64(Interp *s, const Insn *i)
 {
-    return host_ld64(s, ld(s, i->seg, insn_ea(s, i), 8));
+    return host_ld64(s, ld_ea(s, i, 8));
 }
 
 static f80 ld_m80(Interp *s, uint64_t ea, int seg)
@@ -1089,7 +1089,7 @@ FAM1(FXRSTOR, h_fxrstor);
 static HANDLER(h_ldmxcsr)
 {
     sse_check(s);
-    uint32_t v = ld(s, i->seg, insn_ea(s, i), 4);
+    uint32_t v = ld_ea(s, i, 4);
     if (v & ~0xffffu) {
         RAISE_GP(s, 0);
     }
@@ -1100,6 +1100,6 @@ FAM1(LDMXCSR, h_ldmxcsr);
 static HANDLER(h_stmxcsr)
 {
     sse_check(s);
-    st(s, i->seg, insn_ea(s, i), s->env->mxcsr, 4);
+    st_ea(s, i, s->env->mxcsr, 4);
 }
 FAM1(STMXCSR, h_stmxcsr);

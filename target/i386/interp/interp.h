@@ -1,7 +1,9 @@
 /*
  * Internal header of the software x86-64 CPU: the per-vCPU interpreter
- * state (Interp), the decoded instruction (Insn), memory access helpers
- * built on the software TLB, and the prototypes shared by the interp files.
+ * state (Interp), the decoded instruction (Insn) and basic block (Block),
+ * threaded dispatch (dispatch_next, the FAM* handler-table macros), memory
+ * access helpers built on the software TLB, and the prototypes shared by
+ * the interp files.
  * Spec: Intel SDM vol. 2 (instruction formats), vol. 3 (system state).
  * Locking: everything here runs on the vCPU thread without the BQL; only
  * as_rw() on MMIO/PIO takes the BQL (inside memory.c).
@@ -33,6 +35,12 @@ typedef void (*InsnHandler)(Interp *s, const Insn *i);
 #define IF_LOCK     0x08
 #define IF_REXW     0x10
 #define IF_SEGOVR   0x20   /* explicit segment override */
+#define IF_ENDBLK   0x40   /* ends a basic block (branch, HLT, #UD...) */
+
+/* Insn.eaf: 64-bit address size, not RIP-relative, with a base register,
+ * no FS/GS override (insn_ea's and ld_ea's fast path) */
+#define EAF_B64   1        /* base + disp */
+#define EAF_BIS64 2        /* base + index * scale + disp */
 
 struct Insn {
     InsnHandler h;
@@ -51,6 +59,7 @@ struct Insn {
     uint8_t mod;
     uint8_t pfx;           /* mandatory-prefix class: 0 none, 1 66, 2 f3, 3 f2 */
     uint8_t dc_mode;       /* decode cache key: code size */
+    uint8_t eaf;           /* EAF_*: a common 64-bit address form, or 0 */
     int32_t disp;
     uint16_t imm2;         /* ENTER level, far pointer selector */
     uint16_t dc_next;      /* decode cache slot of the fall-through insn */
@@ -67,6 +76,13 @@ struct Insn {
 #define PERM_UW 16u
 #define PERM_UX 32u
 #define PERM_GLOBAL 64u
+#define PERM_LARGE  0x80u
+/* slow_perm only: the fast write bits were withheld because the page holds
+ * watched code; the withheld bits are kept at PERM_WP_SHIFT */
+#define PERM_CODEWP 0x100u
+#define PERM_WP_SHIFT 9
+#define WP_BITS 12
+#define WP_SIZE (1u << WP_BITS)
 
 typedef struct TLBEntry {
     uint64_t vpn;          /* linear page number; ~0 = invalid */
@@ -86,6 +102,33 @@ typedef struct DCEntry {
     Insn insn;             /* insn.dc_mode: code size it was decoded for */
 } __attribute__((aligned(64))) DCEntry;
 
+/* Basic block (block.c): n decoded instructions and a sentinel whose
+ * handler ends the threaded chain (see dispatch_next), then the code bytes it
+ * was decoded from as nw 64-bit words: words 0..nw-2 at offsets 0, 8, ...,
+ * the last one at last_off (moved back so it never reads past the page)
+ * under last_mask. */
+typedef struct Block {
+    uint64_t lip;          /* linear address of the first instruction */
+    uint64_t last_mask;
+    uint64_t epoch;        /* s->code_epoch when last validated */
+    /* successors seen last (fall-through, other): lookup hints, validated
+     * like any block; the arena reset drops them with the blocks */
+    struct Block *succ[2];
+    struct Block *hnext;   /* hash chain */
+    uint8_t mode;          /* code size it was decoded for */
+    uint8_t n;             /* instructions */
+    uint8_t nw;            /* words of code to compare */
+    uint8_t pad;
+    int16_t last_off;
+    uint16_t nbytes;       /* code bytes (the block stays within a page) */
+    Insn insn[];
+} Block;
+
+static inline uint64_t *block_words(const Block *b)
+{
+    return (uint64_t *)&b->insn[b->n + 1];
+}
+
 enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
 
 struct Interp {
@@ -99,6 +142,8 @@ struct Interp {
     /* per-instruction */
     uint64_t start_rip, start_rsp;
     uint64_t next_rip;
+    const Insn *last_insn;       /* where the threaded chain stopped */
+    uint64_t blk_end;            /* RIP after the running block */
     sigjmp_buf jb;
     int exc_vec;                 /* pending exception, -1 none */
     uint32_t exc_err;
@@ -106,6 +151,8 @@ struct Interp {
     int delivering;              /* vector being delivered, -1 none */
     bool triple_fault;
     bool inhibit_irq;            /* shadow set by this instruction */
+    bool brk;                    /* leave the current block after this insn */
+    bool noblock;                /* KEMU_INTERP_BLOCKS=0: one insn at a time */
     int exit_code;               /* nonzero: leave the slice with this */
 
     /* mode cache (interp_update_mode) */
@@ -124,9 +171,24 @@ struct Interp {
      * fvpn to ~0) */
     uint64_t fvpn;
     uint8_t *fhost;
+    /* Code epoch: a block validated in the current epoch is still valid
+     * (block.c). Bumped whenever code bytes may have changed behind the
+     * blocks' back: a store into a watched page, a page leaving the
+     * watched set, TLB flushes, mode changes, slice start, interrupts,
+     * exceptions, MMIO/PIO. A block is validated only while its page is
+     * "watched" (the set wp, direct-mapped by host page): the data TLB
+     * entries of watched pages lack the fast write bits (PERM_CODEWP), so a
+     * store to them takes the slow path, which bumps the epoch and drops
+     * the page from the set (mmu.c). */
+    uint64_t code_epoch;
+    uint8_t *wp[WP_SIZE];        /* watched code pages (host addresses) */
     unsigned fv_gen;             /* FlatView generation the TLB is valid for */
     uint64_t a20_cached;         /* env->a20_mask the TLB is valid for */
     DCEntry *dc;
+    Block **bh;                  /* block hash (block.c) */
+    uint8_t *arena;              /* block storage, reset when full */
+    size_t arena_used;
+    Block *prev_blk;             /* the block run last (chaining hint) */
 
     uint64_t icount, icount_start;
     bool yield_on_pause;         /* SMP: PAUSE ends the slice (spin loops) */
@@ -151,14 +213,58 @@ const Insn *decode_fetch_slow(Interp *s, DCEntry *e, uint64_t lip);
 /* Decode a byte buffer (tests): returns length, or -1 on #UD. */
 int decode_buffer(const uint8_t *buf, int avail, int code_size, Insn *out);
 
+/* ---- block.c ---- */
+void block_init(Interp *s);
+void block_free(Interp *s);
+void block_flush(Interp *s);
+static inline void code_set_page(Interp *s, uint8_t *page);
+/* The valid block at lip (building it if needed), or NULL: use the
+ * per-instruction path. May raise #PF for the fetch. */
+Block *block_miss(Interp *s, uint64_t lip);
+bool block_valid(Interp *s, Block *b, uint64_t lip);
+#define BH_BITS 16
+#define BH_SIZE (1u << BH_BITS)
+#define BH_SLOT(lip) (((lip) ^ ((lip) >> BH_BITS) ^ ((lip) >> (2 * BH_BITS))) & (BH_SIZE - 1))
+static inline Block *block_lookup(Interp *s, uint64_t lip)
+{
+    Block *p = s->prev_blk, *b;
+    if (p) {
+        b = p->succ[0];
+        if (b && b->lip == lip && b->mode == s->code_size) {
+            goto found;
+        }
+        b = p->succ[1];
+        if (b && b->lip == lip && b->mode == s->code_size) {
+            goto found;
+        }
+    }
+    b = s->bh[BH_SLOT(lip)];   /* the head of the hash chain */
+    if (likely(b && b->lip == lip && b->mode == s->code_size)) {
+        if (p) {
+            p->succ[lip == p->lip + p->nbytes ? 0 : 1] = b;
+        }
+found:
+        if (likely(b->epoch == s->code_epoch) || block_valid(s, b, lip)) {
+            return b;
+        }
+    }
+    return block_miss(s, lip);
+}
+
+/* Decode one instruction from buf (avail bytes): length, 0 if it needs more
+ * bytes, -1 if longer than 15. Invalid encodings get the #UD handler. */
+int decode_insn(const uint8_t *buf, int avail, int code_size, Insn *in);
+
 /* ---- mmu.c ---- */
 void tlb_flush(Interp *s, bool include_global);
 void tlb_flush_page(Interp *s, uint64_t la);
+/* Watch the code page (host address) for stores in this epoch. */
+void code_watch(Interp *s, uint8_t *page);
 /* Translate for an access; fills/uses the TLB; returns host ptr or NULL
  * (MMIO), *pa receives the physical address. user: access is a CPL3 one. */
 uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa);
-uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user);
-void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user);
+__attribute__((cold)) uint64_t mem_read_slow(Interp *s, uint64_t la, int size, int acc, bool user);
+__attribute__((cold)) void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user);
 void mem_probe_write(Interp *s, uint64_t la, int size, bool user);
 void mem_read_bytes(Interp *s, uint64_t la, void *buf, int n, bool user);
 void mem_read_bytes_acc(Interp *s, uint64_t la, void *buf, int n, int acc, bool user);
@@ -290,15 +396,24 @@ ALWAYS_INLINE uint64_t seg_linear(Interp *s, int seg, uint64_t off, int size, in
     return seg_linear_slow(s, seg, off, size, acc);
 }
 
-ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+/* The TLB entry serving this access on the fast path, or NULL. The tag is
+ * compared with the page of the access's last byte, so an access that
+ * crosses a page misses. The TLB only ever holds canonical pages, so in
+ * 64-bit mode a non-canonical address misses too (and faults on the slow
+ * path). */
+ALWAYS_INLINE TLBEntry *tlb_fast(Interp *s, uint64_t la, int size, int acc)
 {
-    uint64_t vpn = la >> 12;
-    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[vpn & (TLB_SIZE - 1)];
-    if (likely(e->vpn == vpn && (e->perm & s->perm_need[acc]) &&
-               (la & 0xfff) + size <= 4096)) {
-        return e->host + (la & 0xfff);
+    TLBEntry *e = &(acc == ACC_X ? s->itlb : s->tlb)[(la >> 12) & (TLB_SIZE - 1)];
+    if (likely(e->vpn == (la + size - 1) >> 12 && (e->perm & s->perm_need[acc]))) {
+        return e;
     }
     return NULL;
+}
+
+ALWAYS_INLINE uint8_t *tlb_hit(Interp *s, uint64_t la, int size, int acc)
+{
+    TLBEntry *e = tlb_fast(s, la, size, acc);
+    return e ? e->host + (la & 0xfff) : NULL;
 }
 
 ALWAYS_INLINE uint64_t load_host(const uint8_t *p, int size)
@@ -323,31 +438,52 @@ ALWAYS_INLINE void store_host(uint8_t *p, uint64_t v, int size)
 
 ALWAYS_INLINE uint64_t lin_ld(Interp *s, uint64_t la, int size)
 {
-    uint8_t *p = tlb_hit(s, la, size, ACC_R);
-    if (likely(p)) {
-        return load_host(p, size);
+    TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+    if (likely(e)) {
+        return load_host(e->host + (la & 0xfff), size);
     }
     return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
 }
 
 ALWAYS_INLINE void lin_st(Interp *s, uint64_t la, uint64_t v, int size)
 {
-    uint8_t *p = tlb_hit(s, la, size, ACC_W);
-    if (likely(p)) {
-        store_host(p, v, size);
+    TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+    if (likely(e)) {
+        store_host(e->host + (la & 0xfff), v, size);
         return;
     }
     mem_write_slow(s, la, v, size, s->cpl == 3);
 }
 
+/* Out of line: segment checks, then the TLB or the slow path (mmu.c). */
+__attribute__((cold)) uint64_t ld_seg_slow(Interp *s, int seg, uint64_t off, int size);
+__attribute__((cold)) void st_seg_slow(Interp *s, int seg, uint64_t off, uint64_t v, int size);
+
+/* In 64-bit mode the fast path needs no segment check: only FS/GS have a
+ * base, and a non-canonical address misses the TLB. */
 ALWAYS_INLINE uint64_t ld(Interp *s, int seg, uint64_t off, int size)
 {
-    return lin_ld(s, seg_linear(s, seg, off, size, ACC_R), size);
+    if (likely(s->code64)) {
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+        if (likely(e)) {
+            return load_host(e->host + (la & 0xfff), size);
+        }
+    }
+    return ld_seg_slow(s, seg, off, size);
 }
 
 ALWAYS_INLINE void st(Interp *s, int seg, uint64_t off, uint64_t v, int size)
 {
-    lin_st(s, seg_linear(s, seg, off, size, ACC_W), v, size);
+    if (likely(s->code64)) {
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            store_host(e->host + (la & 0xfff), v, size);
+            return;
+        }
+    }
+    st_seg_slow(s, seg, off, v, size);
 }
 
 /* Supervisor-implicit accesses (descriptor tables, TSS, IDT). */
@@ -369,6 +505,13 @@ static inline uint64_t addr_mask(int asz)
 
 ALWAYS_INLINE uint64_t insn_ea(Interp *s, const Insn *i)
 {
+    if (likely(i->eaf)) {
+        uint64_t a = s->env->regs[i->base] + (uint64_t)(int64_t)i->disp;
+        if (i->eaf == EAF_BIS64) {
+            a += s->env->regs[i->index] << i->scale;
+        }
+        return a;
+    }
     uint64_t a = (uint64_t)(int64_t)i->disp;
     if (i->flags & IF_RIPREL) {
         a += s->next_rip;
@@ -390,17 +533,28 @@ typedef struct MemRef {
     int size;
 } MemRef;
 
+__attribute__((cold)) uint64_t rmw_ld_slow(Interp *s, int seg, uint64_t off, MemRef *r, int size);
+
 ALWAYS_INLINE uint64_t rmw_ld(Interp *s, const Insn *i, MemRef *r, int size)
 {
-    uint64_t la = seg_linear(s, i->seg, insn_ea(s, i), size, ACC_W);
-    r->la = la;
+    uint64_t off = insn_ea(s, i);
     r->size = size;
-    r->host = tlb_hit(s, la, size, ACC_W);
-    if (likely(r->host)) {
-        return load_host(r->host, size);
+    if (likely(i->eaf)) {
+        TLBEntry *e = tlb_fast(s, off, size, ACC_W);
+        if (likely(e)) {
+            r->host = e->host + (off & 0xfff);
+            return load_host(r->host, size);
+        }
+    } else if (likely(s->code64)) {
+        int seg = i->seg;
+        uint64_t la = off + (seg >= R_FS ? s->env->segs[seg].base : 0);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            r->host = e->host + (la & 0xfff);
+            return load_host(r->host, size);
+        }
     }
-    mem_probe_write(s, la, size, s->cpl == 3);
-    return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
+    return rmw_ld_slow(s, i->seg, off, r, size);
 }
 
 ALWAYS_INLINE void rmw_st(Interp *s, MemRef *r, uint64_t v)
@@ -412,11 +566,38 @@ ALWAYS_INLINE void rmw_st(Interp *s, MemRef *r, uint64_t v)
     }
 }
 
+/* The ModRM memory operand. An EAF_* form implies 64-bit mode (64-bit
+ * addressing) and no FS/GS base: the address is the linear address. */
+ALWAYS_INLINE uint64_t ld_ea(Interp *s, const Insn *i, int size)
+{
+    if (likely(i->eaf)) {
+        uint64_t la = insn_ea(s, i);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_R);
+        if (likely(e)) {
+            return load_host(e->host + (la & 0xfff), size);
+        }
+    }
+    return ld(s, i->seg, insn_ea(s, i), size);
+}
+
+ALWAYS_INLINE void st_ea(Interp *s, const Insn *i, uint64_t v, int size)
+{
+    if (likely(i->eaf)) {
+        uint64_t la = insn_ea(s, i);
+        TLBEntry *e = tlb_fast(s, la, size, ACC_W);
+        if (likely(e)) {
+            store_host(e->host + (la & 0xfff), v, size);
+            return;
+        }
+    }
+    st(s, i->seg, insn_ea(s, i), v, size);
+}
+
 /* Generic E operand access. */
 ALWAYS_INLINE uint64_t e_ld(Interp *s, const Insn *i, int size)
 {
     if (i->flags & IF_MEM) {
-        return ld(s, i->seg, insn_ea(s, i), size);
+        return ld_ea(s, i, size);
     }
     return get_reg(s, i->rm, size, i->flags & IF_REX);
 }
@@ -424,7 +605,7 @@ ALWAYS_INLINE uint64_t e_ld(Interp *s, const Insn *i, int size)
 ALWAYS_INLINE void e_st(Interp *s, const Insn *i, uint64_t v, int size)
 {
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, size);
+        st_ea(s, i, v, size);
     } else {
         set_reg(s, i->rm, v, size, i->flags & IF_REX);
     }
@@ -465,6 +646,11 @@ static inline uint64_t pop(Interp *s, int size)
     return v;
 }
 
+static inline void code_set_page(Interp *s, uint8_t *page)
+{
+    s->fhost = page;
+}
+
 /* Byte masks for the raw-byte compare, indexed by instruction length. */
 extern const uint64_t dc_mask_lo[16], dc_mask_hi[16];
 
@@ -491,7 +677,7 @@ static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
             p = tlb_hit(s, lip, 16, ACC_X);
             if (p) {
                 s->fvpn = lip >> 12;
-                s->fhost = p - (lip & 0xfff);
+                code_set_page(s, p - (lip & 0xfff));
             }
         }
         if (likely(p != NULL)) {
@@ -516,16 +702,76 @@ static inline const Insn *decode_fetch(Interp *s, DCEntry **hint)
 /* Jump to a new IP, masked by the operand size, with the CS limit check. */
 void jump_to(Interp *s, uint64_t ip, int opsize);
 
-/* Handler table entry points declared by insn.def. */
+/*
+ * Threaded dispatch. Insn.h is a "threaded entry": the instruction's
+ * handler followed by dispatch_next, which goes straight on to the next
+ * instruction of the block with a tail call, so every handler has its own
+ * indirect branch (predicted per instruction pair, not from one shared
+ * call site). A block ends with a sentinel entry whose handler just
+ * returns to run_block (block_end); s->brk stops the chain early (the
+ * per-instruction path sets it before running its one instruction). The
+ * last instruction run is left in s->last_insn. Without the tail call the
+ * chain would just nest, at most a block's length deep.
+ *
+ * RIP: handlers read s->next_rip, never env->rip, so inside a block env->rip
+ * is not kept per instruction: run_block sets it to the block's end
+ * (s->blk_end) and only control transfers write it. They end their block
+ * (IF_ENDBLK), or set s->brk (a REP restart, INT1, mode changes). If the
+ * instruction that stops the chain left env->rip alone, its fall-through is
+ * stored here; exceptions restore s->start_rip.
+ */
+ALWAYS_INLINE void dispatch_next(Interp *s, CPUX86State *env, const Insn *i)
+{
+    uint64_t nrip = s->next_rip;
+    if (unlikely(s->brk)) {
+        if (env->rip == s->blk_end) {
+            env->rip = nrip;
+        }
+        s->last_insn = i;
+        return;
+    }
+    const Insn *n = i + 1;
+    s->start_rip = nrip;
+    s->start_rsp = env->regs[R_ESP];
+    s->next_rip = nrip + n->len;
+    n->h(s, n);
+}
+
+/* env is loaded before the handler runs, so it stays in a register (with
+ * -fno-strict-aliasing the handler's stores would force a reload) */
+#define THREADED(name, fn) \
+    static void name(Interp *s, const Insn *i) \
+    { CPUX86State *env_ = s->env; fn(s, i); dispatch_next(s, env_, i); }
+
+/* For instructions that always end their block (IF_ENDBLK): no next
+ * instruction to go to, return to run_block straight away. */
+#define THREADED_LAST(name, fn) \
+    static void name(Interp *s, const Insn *i) { fn(s, i); s->last_insn = i; }
+
+/* Handler table entry points declared by insn.def (threaded entries). */
 #define HANDLER(name) void name(Interp *s, const Insn *i)
 /* A family with one handler for every form and size. */
-#define FAM1(fam, fn) const InsnHandler F_##fam[8] = { fn, fn, fn, fn, fn, fn, fn, fn }
+#define FAM1(fam, fn) THREADED(T_##fam, fn) \
+    const InsnHandler F_##fam[8] = { T_##fam, T_##fam, T_##fam, T_##fam, \
+                                     T_##fam, T_##fam, T_##fam, T_##fam }
+/* FAM1 for an instruction that always ends its block (IF_ENDBLK). */
+#define FAM1_LAST(fam, fn) THREADED_LAST(T_##fam, fn) \
+    const InsnHandler F_##fam[8] = { T_##fam, T_##fam, T_##fam, T_##fam, \
+                                     T_##fam, T_##fam, T_##fam, T_##fam }
 /* A family specialised by size, same handler for register and memory form. */
-#define FAMSZ(fam, fn) const InsnHandler F_##fam[8] = { fn##_1, fn##_2, fn##_4, fn##_8, \
-                                                       fn##_1, fn##_2, fn##_4, fn##_8 }
+#define FAMSZ(fam, fn) \
+    THREADED(T_##fam##_1, fn##_1) THREADED(T_##fam##_2, fn##_2) \
+    THREADED(T_##fam##_4, fn##_4) THREADED(T_##fam##_8, fn##_8) \
+    const InsnHandler F_##fam[8] = { T_##fam##_1, T_##fam##_2, T_##fam##_4, T_##fam##_8, \
+                                     T_##fam##_1, T_##fam##_2, T_##fam##_4, T_##fam##_8 }
 /* A family specialised by form and size. */
-#define FAMRM(fam, fn) const InsnHandler F_##fam[8] = { fn##_r1, fn##_r2, fn##_r4, fn##_r8, \
-                                                       fn##_m1, fn##_m2, fn##_m4, fn##_m8 }
+#define FAMRM(fam, fn) \
+    THREADED(T_##fam##_r1, fn##_r1) THREADED(T_##fam##_r2, fn##_r2) \
+    THREADED(T_##fam##_r4, fn##_r4) THREADED(T_##fam##_r8, fn##_r8) \
+    THREADED(T_##fam##_m1, fn##_m1) THREADED(T_##fam##_m2, fn##_m2) \
+    THREADED(T_##fam##_m4, fn##_m4) THREADED(T_##fam##_m8, fn##_m8) \
+    const InsnHandler F_##fam[8] = { T_##fam##_r1, T_##fam##_r2, T_##fam##_r4, T_##fam##_r8, \
+                                     T_##fam##_m1, T_##fam##_m2, T_##fam##_m4, T_##fam##_m8 }
 HANDLER(h_ud);
 HANDLER(h_jcc);
 extern const InsnHandler jcc_by_cc[16];

@@ -1,8 +1,10 @@
 /*
  * Paging and the software TLB: 32-bit (with PSE 4M pages), PAE and 4-level
  * walks with NX, global pages, accessed/dirty bits, CR0.WP and U/S checks;
- * a direct-mapped TLB holding host pointers; slow-path accesses (page
- * crossings, MMIO through as_rw) and physical accesses for table walks.
+ * a direct-mapped TLB holding host pointers; the watched code pages whose
+ * stores end the code epoch (see Interp.code_epoch); slow-path accesses
+ * (page crossings, MMIO through as_rw) and physical accesses for table
+ * walks.
  * Spec: Intel SDM vol. 3 chapter 4 (paging), §4.7 (page-fault error code).
  * Locking: vCPU thread only; RAM is accessed directly, MMIO via as_rw()
  * which takes the BQL itself.
@@ -26,9 +28,52 @@
 #define PFE_RSVD 8u
 #define PFE_I    16u
 
+/* ---- code page watch (see Interp.code_epoch) ---- */
+static inline unsigned wp_slot(const uint8_t *page)
+{
+    uintptr_t pn = (uintptr_t)page >> 12;
+    return (pn ^ (pn >> WP_BITS)) & (WP_SIZE - 1);
+}
+
+static inline bool code_watched(Interp *s, const uint8_t *page)
+{
+    return s->wp[wp_slot(page)] == page;
+}
+
+static void wp_protect(TLBEntry *e)
+{
+    uint32_t w = e->perm & (PERM_W | PERM_UW);
+    if (w) {
+        e->slow_perm |= PERM_CODEWP | (w << PERM_WP_SHIFT);
+        e->perm &= ~w;
+    }
+}
+
+void code_watch(Interp *s, uint8_t *page)
+{
+    unsigned k = wp_slot(page);
+    if (s->wp[k] == page) {
+        return;
+    }
+    if (s->wp[k]) {
+        s->code_epoch++;   /* the page it evicts is no longer watched */
+    }
+    s->wp[k] = page;
+    for (unsigned j = 0; j < TLB_SIZE; j++) {
+        if (s->tlb[j].host == page && s->tlb[j].vpn != ~0ull) {
+            wp_protect(&s->tlb[j]);
+        }
+    }
+}
+
 void tlb_flush(Interp *s, bool include_global)
 {
+    if (include_global) {
+        memset(s->wp, 0, sizeof(s->wp));   /* (RAM may have been remapped) */
+    }
     s->fvpn = ~0ull;
+    s->brk = true;     /* the rest of the block was fetched under the old map */
+    s->code_epoch++;
     for (unsigned k = 0; k < 2 * TLB_SIZE; k++) {
         TLBEntry *e = k < TLB_SIZE ? &s->tlb[k] : &s->itlb[k - TLB_SIZE];
         if (include_global || !(e->slow_perm & PERM_GLOBAL)) {
@@ -43,13 +88,15 @@ void tlb_flush_page(Interp *s, uint64_t la)
 {
     uint64_t vpn = la >> 12;
     s->fvpn = ~0ull;
+    s->brk = true;
+    s->code_epoch++;
     for (int t = 0; t < 2; t++) {
         TLBEntry *tlb = t ? s->itlb : s->tlb;
         TLBEntry *e = &tlb[vpn & (TLB_SIZE - 1)];
         /* large pages may be cached as several 4K entries: drop those too */
         for (unsigned k = 0; k < TLB_SIZE; k++) {
             TLBEntry *x = &tlb[k];
-            if (x->vpn != ~0ull && (x->slow_perm & 0x80u) &&
+            if (x->vpn != ~0ull && (x->slow_perm & PERM_LARGE) &&
                 (x->vpn >> 9) == (vpn >> 9)) {
                 x->vpn = ~0ull;
                 x->perm = x->slow_perm = 0;
@@ -82,6 +129,10 @@ void phys_st(Interp *s, uint64_t pa, uint64_t val, int size)
     uint8_t *p = as_map(&as_memory, pa, &len, true);
     if (p && len >= (uint64_t)size) {
         store_host(p, val, size);
+        if (code_watched(s, (uint8_t *)((uintptr_t)p & ~(uintptr_t)0xfff))) {
+            s->code_epoch++;
+            s->brk = true;
+        }
         return;
     }
     as_rw(&as_memory, pa, &val, size, true);
@@ -302,13 +353,16 @@ static TLBEntry *tlb_fill(Interp *s, uint64_t la, int acc, bool user)
     e->vpn = vpn;
     e->ppage = w.pa;
     e->host = host;
-    e->slow_perm = perm | (w.global ? PERM_GLOBAL : 0) | (w.large ? 0x80u : 0);
+    e->slow_perm = perm | (w.global ? PERM_GLOBAL : 0) | (w.large ? PERM_LARGE : 0);
     if (!host) {
         e->perm = 0;
     } else if (!whost || wlen < 4096) {
         e->perm = perm & ~(PERM_W | PERM_UW);
     } else {
         e->perm = perm;
+    }
+    if (acc != ACC_X && host && code_watched(s, host)) {
+        wp_protect(e);
     }
     return e;
 }
@@ -324,6 +378,17 @@ uint8_t *mmu_translate(Interp *s, uint64_t la, int acc, bool user, uint64_t *pa)
             /* the walk succeeded, so only D-bit tracking can deny this */
             e->slow_perm |= need;
         }
+    }
+    if (acc == ACC_W && (e->slow_perm & PERM_CODEWP)) {
+        if (code_watched(s, e->host)) {
+            /* a store into watched code: end the epoch (blocks revalidate,
+             * which watches the page again) and the running block */
+            s->code_epoch++;
+            s->brk = true;
+            s->wp[wp_slot(e->host)] = NULL;
+        }
+        e->perm |= (e->slow_perm >> PERM_WP_SHIFT) & (PERM_W | PERM_UW);
+        e->slow_perm &= ~(PERM_CODEWP | ((PERM_W | PERM_UW) << PERM_WP_SHIFT));
     }
     *pa = e->ppage | (la & 0xfff);
     if (e->perm & need) {
@@ -344,6 +409,7 @@ int64_t mmu_debug_translate(Interp *s, uint64_t la)
 
 static void check_fv(Interp *s)
 {
+    s->code_epoch++;   /* device activity: RAM may have changed (DMA) */
     if (as_memory.view && as_memory.view->gen != s->fv_gen) {
         s->fv_gen = as_memory.view->gen;
         tlb_flush(s, true);
@@ -449,4 +515,27 @@ void mem_write_slow(Interp *s, uint64_t la, uint64_t val, int size, bool user)
     uint8_t buf[8];
     store_host(buf, val, size);
     mem_write_bytes(s, la, buf, size, user);
+}
+
+uint64_t ld_seg_slow(Interp *s, int seg, uint64_t off, int size)
+{
+    return lin_ld(s, seg_linear(s, seg, off, size, ACC_R), size);
+}
+
+void st_seg_slow(Interp *s, int seg, uint64_t off, uint64_t v, int size)
+{
+    lin_st(s, seg_linear(s, seg, off, size, ACC_W), v, size);
+}
+
+uint64_t rmw_ld_slow(Interp *s, int seg, uint64_t off, MemRef *r, int size)
+{
+    uint64_t la = seg_linear(s, seg, off, size, ACC_W);
+    r->la = la;
+    r->size = size;
+    r->host = tlb_hit(s, la, size, ACC_W);
+    if (r->host) {
+        return load_host(r->host, size);
+    }
+    mem_probe_write(s, la, size, s->cpl == 3);
+    return mem_read_slow(s, la, size, ACC_R, s->cpl == 3);
 }

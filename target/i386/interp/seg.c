@@ -408,6 +408,7 @@ void task_switch(Interp *s, uint16_t sel, int reason, bool has_err, uint32_t err
     lf_set(s, n_fl & (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O));
     env->eflags = (t32 ? n_fl : (env->eflags & ~0xffffull) | n_fl) | 2;
     env->rip = n_eip;
+    s->brk = true;
     bool vm = t32 && (n_fl & VM_MASK);
     /* LDT first: segment selectors may refer to it */
     if ((n_ldt & ~3u) == 0) {
@@ -476,6 +477,8 @@ void interp_update_mode(Interp *s)
     s->perm_need[ACC_W] = user ? PERM_UW : PERM_W;
     s->perm_need[ACC_X] = user ? PERM_UX : PERM_X;
     s->fvpn = ~0ull;
+    s->brk = true;
+    s->code_epoch++;
 }
 
 /* ---- instructions ---- */
@@ -489,6 +492,7 @@ static HANDLER(h_mov_se)
     load_seg(s, sreg, v);
     if (sreg == R_SS) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
 }
 FAM1(MOV_SE, h_mov_se);
@@ -501,7 +505,7 @@ static HANDLER(h_mov_es)
     }
     uint16_t v = s->env->segs[sreg].selector;
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, 2);
+        st_ea(s, i, v, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, i->flags & IF_REX);
     }
@@ -561,6 +565,7 @@ static HANDLER(h_pop_seg)
     sp_add(s, i->opsize);
     if (sreg == R_SS) {
         s->inhibit_irq = true;
+        s->brk = true;
     }
 }
 FAM1(POP_SEG, h_pop_seg);

@@ -107,20 +107,36 @@ static void enter(Interp *s, const Insn *i, bool xmm)
     }
 }
 
-/* ---- host MXCSR around float ops ---- */
-static uint32_t host_mxcsr;
+/* ---- host MXCSR around float ops ----
+ * The op runs under the guest's rounding/FTZ/DAZ with every exception
+ * masked; the flags it raises are ORed into the guest's. LDMXCSR is slow,
+ * so the host MXCSR is only switched when its control bits differ from
+ * that (and put back afterwards), or when it holds flags the guest does not
+ * have (then they are cleared and the guest's control stays loaded, which
+ * is the host's own when they matched). Flags are sticky, so once the
+ * host's flags are a subset of the guest's, they can simply stay. */
+static __thread uint32_t fp_restore;   /* host MXCSR to put back, 0: none */
 
 static inline void fp_begin(Interp *s)
 {
-    host_mxcsr = _mm_getcsr();
-    _mm_setcsr((s->env->mxcsr & ~0x3fu) | 0x1f80);
+    uint32_t want = (s->env->mxcsr & ~0x3fu) | 0x1f80;
+    uint32_t h = _mm_getcsr();
+    fp_restore = 0;
+    if ((h & ~0x3fu) != want) {
+        fp_restore = h;
+        _mm_setcsr(want);
+    } else if (h & 0x3f & ~s->env->mxcsr) {
+        _mm_setcsr(want);
+    }
 }
 
 static inline void fp_end(Interp *s)
 {
     uint32_t m = _mm_getcsr();
-    _mm_setcsr(host_mxcsr);
     s->env->mxcsr |= m & 0x3f;
+    if (fp_restore) {
+        _mm_setcsr(fp_restore);
+    }
 }
 
 /* ================= integer SIMD ================= */
@@ -385,7 +401,7 @@ static HANDLER(h_pinsrw)
 {
     bool xmm = is_xmm(i);
     enter(s, i, xmm);
-    uint16_t v = (i->flags & IF_MEM) ? ld(s, i->seg, insn_ea(s, i), 2)
+    uint16_t v = (i->flags & IF_MEM) ? ld_ea(s, i, 2)
                                     : get_reg(s, i->rm, 2, REX);
     V d;
     vreg_get(s, i->reg, xmm, &d);
@@ -529,7 +545,7 @@ static HANDLER(h_movd_from)
     V v;
     vreg_get(s, i->reg, xmm, &v);
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v.q[0] & size_mask(n), n);
+        st_ea(s, i, v.q[0] & size_mask(n), n);
     } else {
         set_reg(s, i->rm, v.q[0], n, REX);
     }
@@ -567,7 +583,7 @@ static HANDLER(h_movlh)
         }
         vreg_get(s, i->reg, true, &d);
         uint64_t v = high ? d.q[1] : d.q[0];
-        st(s, i->seg, insn_ea(s, i), v, 8);
+        st_ea(s, i, v, 8);
         return;
     }
     vreg_get(s, i->reg, true, &d);
@@ -608,7 +624,7 @@ FAM1(MOVLH, h_movlh);
 static HANDLER(h_movnt)
 {
     if (i->op == 0xc3) {
-        st(s, i->seg, insn_ea(s, i), get_reg(s, i->reg, i->opsize, REX), i->opsize);
+        st_ea(s, i, get_reg(s, i->reg, i->opsize, REX), i->opsize);
         return;
     }
     bool xmm = i->op == 0x2b || i->pfx == 1;

@@ -122,6 +122,7 @@ static void string_op(Interp *s, const Insn *i, int kind)
             }
             if (done >= REP_BATCH) {
                 env->rip = s->start_rip;   /* continue after pending events */
+                s->brk = true;
                 return;
             }
             if ((kind == 0 || kind == 1) && !(env->eflags & DF_MASK) && cx > 1) {

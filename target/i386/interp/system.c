@@ -222,7 +222,7 @@ static HANDLER(h_smsw)
     umip_check(s);
     uint64_t v = s->env->cr[0];
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v & 0xffff, 2);
+        st_ea(s, i, v & 0xffff, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, REX);
     }
@@ -282,7 +282,7 @@ static void need_prot(Interp *s)
 static void store_sel(Interp *s, const Insn *i, uint16_t v)
 {
     if (i->flags & IF_MEM) {
-        st(s, i->seg, insn_ea(s, i), v, 2);
+        st_ea(s, i, v, 2);
     } else {
         set_reg(s, i->rm, v, i->opsize, REX);
     }
@@ -842,6 +842,7 @@ uint64_t io_in(Interp *s, uint16_t port, int size)
 {
     uint64_t v = 0;
     as_rw(&as_io, port, &v, size, false);
+    s->code_epoch++;   /* device activity: RAM may have changed (DMA) */
     if (as_memory.view && as_memory.view->gen != s->fv_gen) {
         s->fv_gen = as_memory.view->gen;
         tlb_flush(s, true);
@@ -852,6 +853,7 @@ uint64_t io_in(Interp *s, uint16_t port, int size)
 void io_out(Interp *s, uint16_t port, uint64_t val, int size)
 {
     as_rw(&as_io, port, &val, size, true);
+    s->code_epoch++;
     if ((as_memory.view && as_memory.view->gen != s->fv_gen) ||
         s->env->a20_mask != s->a20_cached) {
         /* a PCI BAR, PAM or A20 change from this port write */

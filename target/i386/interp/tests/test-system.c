@@ -519,6 +519,13 @@ static void test_smc(void)
     t->env->regs[R_ECX] = 3;
     g_assert_cmpint(tcpu_run(t, 1000), ==, EXCP_HLT);
     g_assert_cmphex(t->env->regs[R_EAX] & 0xff, ==, 0x41);
+    /* the store patches the very next instruction of the same block: it
+     * must run patched the first time already */
+    LOAD(t, T_CODE, g_smc);
+    t->env->regs[R_ECX] = 1;
+    t->env->regs[R_EAX] = 0;
+    g_assert_cmpint(tcpu_run(t, 1000), ==, EXCP_HLT);
+    g_assert_cmphex(t->env->regs[R_EAX] & 0xff, ==, 0x41);
     tcpu_free(t);
 }
 
