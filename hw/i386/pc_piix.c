@@ -5,6 +5,7 @@
  * Locking: startup only.
  */
 #include "hw/i386/pc.h"
+#include "hw/ide.h"
 #include "hw/machine.h"
 #include "util/module.h"
 
@@ -17,6 +18,13 @@ static const char *const pc_versions[] = {
     "2.3", "2.2", "2.1", "2.0", "1.7", "1.6", "1.5", "1.4",
 };
 
+/* The board, then the on-board IDE function 00:01.1 (present even with
+ * -nodefaults, as in QEMU) and the devices of -drive if=ide. */
+static bool pc_piix_init(Machine *m, Error **errp)
+{
+    return pc_init(m, errp) && pc_ide_init(m->pci_bus, errp);
+}
+
 MODULE_INIT(pc_machines_register)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(pc_versions); i++) {
@@ -28,7 +36,7 @@ MODULE_INIT(pc_machines_register)
         mc->deprecated = pc_versions[i][0] == '1';
         mc->max_cpus = PC_MAX_CPUS;
         mc->default_cpu = "qemu64";
-        mc->init = pc_init;
+        mc->init = pc_piix_init;
         machine_class_register(mc);
     }
 }
