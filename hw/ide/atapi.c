@@ -34,7 +34,7 @@
 #define CD_READ_BATCH         16          /* blocks read per PIO batch */
 #define CD_MAX_BLOCKS         (80 * 60 * 75)   /* larger media are DVDs */
 
-enum { NEED_MEDIUM = 1, ALLOW_UA = 2 };
+enum { NEED_MEDIUM = 1, ALLOW_UA = 2, DATA = 4 };
 
 uint64_t atapi_blocks(IDEState *s)
 {
@@ -94,10 +94,10 @@ void atapi_identify(IDEState *s)
 static void tray_moved_event(IDEState *s)
 {
     JsonObject *data = json_object_new();
-    json_object_set_str(data, "device", blk_name(s->blk));
     DeviceState *d = &s->dev->qdev;
-    json_object_set_str(data, "id", d->id ? d->id : d->canonical_path ? d->canonical_path : "");
+    json_object_set_str(data, "device", blk_name(s->blk));
     json_object_set_bool(data, "tray-open", s->tray_open);
+    json_object_set_str(data, "id", d->id ? d->id : d->canonical_path ? d->canonical_path : "");
     qmp_event_send("DEVICE_TRAY_MOVED", data);
 }
 
@@ -615,22 +615,22 @@ typedef struct ATAPICmd {
 
 static const ATAPICmd atapi_cmds[256] = {
     [0x00] = { cmd_test_unit_ready, NEED_MEDIUM },
-    [0x03] = { cmd_request_sense, ALLOW_UA },
-    [0x12] = { cmd_inquiry, ALLOW_UA },
+    [0x03] = { cmd_request_sense, ALLOW_UA | DATA },
+    [0x12] = { cmd_inquiry, ALLOW_UA | DATA },
     [0x1b] = { cmd_start_stop, 0 },
     [0x1e] = { cmd_prevent_allow, 0 },
-    [0x25] = { cmd_read_capacity, NEED_MEDIUM },
-    [0x28] = { cmd_read10, NEED_MEDIUM },
+    [0x25] = { cmd_read_capacity, NEED_MEDIUM | DATA },
+    [0x28] = { cmd_read10, NEED_MEDIUM | DATA },
     [0x2b] = { cmd_seek, NEED_MEDIUM },
-    [0x43] = { cmd_read_toc, NEED_MEDIUM },
-    [0x46] = { cmd_get_configuration, ALLOW_UA },
-    [0x4a] = { cmd_get_event_status, ALLOW_UA },
-    [0x51] = { cmd_read_disc_info, NEED_MEDIUM },
-    [0x5a] = { cmd_mode_sense, 0 },
-    [0xa8] = { cmd_read12, NEED_MEDIUM },
+    [0x43] = { cmd_read_toc, NEED_MEDIUM | DATA },
+    [0x46] = { cmd_get_configuration, ALLOW_UA | DATA },
+    [0x4a] = { cmd_get_event_status, ALLOW_UA | DATA },
+    [0x51] = { cmd_read_disc_info, NEED_MEDIUM | DATA },
+    [0x5a] = { cmd_mode_sense, DATA },
+    [0xa8] = { cmd_read12, NEED_MEDIUM | DATA },
     [0xbb] = { cmd_nothing, 0 },               /* SET CD SPEED */
-    [0xbd] = { cmd_mechanism_status, 0 },
-    [0xbe] = { cmd_read_cd, NEED_MEDIUM },
+    [0xbd] = { cmd_mechanism_status, DATA },
+    [0xbe] = { cmd_read_cd, NEED_MEDIUM | DATA },
 };
 
 static void atapi_packet_received(IDEState *s)
@@ -649,6 +649,12 @@ static void atapi_packet_received(IDEState *s)
     }
     if ((c->flags & NEED_MEDIUM) && !medium_present(s)) {
         atapi_cmd_error(s, SENSE_NOT_READY, ASC_NO_MEDIUM);
+        return;
+    }
+    if ((c->flags & DATA) && !s->atapi_dma && !s->byte_limit) {
+        /* a PIO data command with a zero byte count: aborted at the ATA
+         * level, without an interrupt (ATA8-ACS 7.17.6.49, as QEMU) */
+        ide_abort(s);
         return;
     }
     c->fn(s, p);

@@ -48,6 +48,9 @@ void ide_req_free(IDERequest *r)
     }
     qemu_iovec_destroy(&r->qiov);
     g_free(r->buf);
+    if (r->bounce_segs) {
+        g_array_free(r->bounce_segs, TRUE);
+    }
     g_free(r);
 }
 
@@ -86,6 +89,9 @@ void ide_req_submit(IDEState *s, IDERequest *r)
         break;
     case REQ_WRITE:
         blk_aio_pwritev(s->blk, r->offset, &r->qiov, ide_req_cb, r);
+        break;
+    case REQ_DISCARD:
+        blk_aio_pdiscard(s->blk, r->offset, r->bytes, ide_req_cb, r);
         break;
     default:
         blk_aio_flush(s->blk, ide_req_cb, r);
@@ -790,6 +796,15 @@ static void ata_command(IDEState *s, uint8_t cmd)
     case 0x35:                                  /* WRITE DMA EXT */
         s->lba48 = true;
         cmd_rw(s, true, true, 0);
+        return;
+    case 0x06:                                  /* DATA SET MANAGEMENT */
+        s->lba48 = true;
+        if (!s->discard || s->feature != 0x01) {   /* only TRIM */
+            ide_rw_failed(s);
+            return;
+        }
+        s->remaining = ide_get_count(s);
+        ide_dma_start(s, DMA_ATA_TRIM);
         return;
     case 0x40: case 0x41:                       /* READ VERIFY SECTORS */
         cmd_verify(s);

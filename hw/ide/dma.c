@@ -5,10 +5,12 @@
  * Physical Region Descriptors (32-bit address, 16-bit byte count with
  * 0 = 64 KiB, bit 31 = end of table). A DMA command moves data in rounds:
  * the PRD regions of a round are mapped straight into guest RAM (as_map)
- * and handed to the block layer as one vector. Guest mistakes are bounded:
- * a table is read for at most 4 KiB (512 descriptors, as QEMU), a region
- * that is not RAM fails the command with the error bit, and a table that
- * ends before the transfer does ends the command without an interrupt.
+ * and handed to the block layer as one vector; a round that touches
+ * anything else (MMIO, unassigned space) goes through a bounce buffer and
+ * pci_dma_rw, as QEMU's does. Guest mistakes are bounded: a table is read
+ * for at most 4 KiB (512 descriptors, as QEMU), descriptors in unassigned
+ * space read as all ones, and a table that ends before the transfer ends
+ * the command without an interrupt.
  * Locking: BQL.
  */
 #include <string.h>
@@ -24,10 +26,11 @@ static bool prd_fetch(IDEBus *bus, PRDCursor *c)
     if (c->last || c->count >= PRD_TABLE_MAX / 8) {
         return false;
     }
-    uint8_t e[8];
-    if (pci_dma_rw(bus->pci, c->next, e, 8, false) < 0) {
-        return false;                   /* bus mastering off, or not memory */
+    if (!(pci_get_word(bus->pci->config + PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        return false;
     }
+    uint8_t e[8];
+    pci_dma_rw(bus->pci, c->next, e, 8, false);     /* unassigned: all ones */
     uint32_t count = lduw_le_p(e + 4) & 0xfffe;
     c->addr = ldl_le_p(e) & ~1u;
     c->left = count ? count : 0x10000;
@@ -59,6 +62,34 @@ static int64_t prd_map(IDEBus *bus, PRDCursor *c, QEMUIOVector *qiov, uint64_t m
     return total;
 }
 
+/* Like prd_map, for the bounce path: collect the regions, map nothing. */
+static uint64_t prd_collect(IDEBus *bus, PRDCursor *c, GArray *segs, uint64_t max)
+{
+    uint64_t total = 0;
+    while (total < max) {
+        if (!c->left && !prd_fetch(bus, c)) {
+            break;
+        }
+        DMASeg seg = { c->addr, (uint32_t)MIN((uint64_t)c->left, max - total) };
+        g_array_append_val(segs, seg);
+        c->addr += seg.len;
+        c->left -= seg.len;
+        total += seg.len;
+    }
+    return total;
+}
+
+/* Copy between the bounce buffer and the guest regions. */
+static void bounce_copy(IDEBus *bus, IDERequest *r, bool to_mem)
+{
+    size_t off = 0;
+    for (guint i = 0; i < r->bounce_segs->len; i++) {
+        DMASeg *seg = &g_array_index(r->bounce_segs, DMASeg, i);
+        pci_dma_rw(bus->pci, seg->addr, r->buf + off, seg->len, to_mem);
+        off += seg->len;
+    }
+}
+
 static void dma_end(IDEState *s)
 {
     s->dma = DMA_NONE;
@@ -68,7 +99,11 @@ static void dma_end(IDEState *s)
 
 static void dma_finish(IDEState *s)
 {
+    bool more = s->bus->bm.cur.left > 0;
     dma_end(s);
+    if (more) {
+        s->bus->bm.status |= BM_ST_ACTIVE;  /* the table describes more: stays active */
+    }
     if (s->is_cd) {
         atapi_dma_done(s, true);
     } else {
@@ -110,6 +145,9 @@ static void dma_round_done(IDEState *s, IDERequest *r, int ret)
     }
     unsigned secsize = s->dma == DMA_CD_READ ? CD_SECTOR_SIZE : IDE_SECTOR_SIZE;
     uint32_t n = r->bytes / secsize;
+    if (r->bounce_segs && r->type == REQ_READ) {
+        bounce_copy(s->bus, r, true);
+    }
     ide_req_free(r);
     s->cur_sector += n;
     s->remaining -= MIN(n, s->remaining);
@@ -147,11 +185,89 @@ static void dma_reply(IDEState *s)
     dma_finish(s);
 }
 
+/* DATA SET MANAGEMENT (TRIM): one discard per 8-byte range entry
+ * (48-bit LBA, 16-bit count; count 0 = unused entry). */
+static void trim_next(IDEState *s);
+
+static void trim_done(IDEState *s, IDERequest *r, int ret)
+{
+    ide_req_free(r);
+    if (ret < 0) {
+        g_free(s->cd_buf);
+        s->cd_buf = NULL;
+        dma_error(s);
+        return;
+    }
+    trim_next(s);
+}
+
+static void trim_next(IDEState *s)
+{
+    while (s->cd_pos + 8 <= s->cd_len) {
+        uint64_t e = ldq_le_p(s->cd_buf + s->cd_pos);
+        uint64_t lba = e & 0xffffffffffffull;
+        uint32_t n = e >> 48;
+        s->cd_pos += 8;
+        if (!n) {
+            continue;
+        }
+        if (lba > s->nb_sectors || n > s->nb_sectors - lba) {
+            g_free(s->cd_buf);
+            s->cd_buf = NULL;
+            dma_error(s);
+            return;
+        }
+        IDERequest *r = ide_req_new(s, REQ_DISCARD, lba * IDE_SECTOR_SIZE, trim_done);
+        r->bytes = (size_t)n * IDE_SECTOR_SIZE;
+        ide_req_submit(s, r);
+        return;
+    }
+    g_free(s->cd_buf);
+    s->cd_buf = NULL;
+    s->cd_len = s->cd_pos = 0;
+    dma_finish(s);
+}
+
+static void trim_start(IDEState *s)
+{
+    IDEBus *bus = s->bus;
+    uint64_t bytes = (uint64_t)s->remaining * IDE_SECTOR_SIZE;
+    if (bytes > 64 * IDE_SECTOR_SIZE) {         /* far more ranges than any guest sends */
+        dma_error(s);
+        return;
+    }
+    GArray *segs = g_array_new(FALSE, FALSE, sizeof(DMASeg));
+    PRDCursor c = bus->bm.cur;
+    if (prd_collect(bus, &c, segs, bytes) < bytes) {
+        g_array_free(segs, TRUE);
+        dma_short(s);
+        return;
+    }
+    bus->bm.cur = c;
+    g_free(s->cd_buf);
+    s->cd_buf = g_malloc(bytes);
+    s->cd_len = bytes;
+    s->cd_pos = 0;
+    size_t off = 0;
+    for (guint i = 0; i < segs->len; i++) {
+        DMASeg *seg = &g_array_index(segs, DMASeg, i);
+        pci_dma_rw(bus->pci, seg->addr, s->cd_buf + off, seg->len, false);
+        off += seg->len;
+    }
+    g_array_free(segs, TRUE);
+    s->remaining = 0;
+    trim_next(s);
+}
+
 static void dma_run(IDEState *s)
 {
     IDEBus *bus = s->bus;
     if (s->dma == DMA_CD_REPLY) {
         dma_reply(s);
+        return;
+    }
+    if (s->dma == DMA_ATA_TRIM) {
+        trim_start(s);
         return;
     }
     if (!s->remaining) {
@@ -177,9 +293,26 @@ static void dma_run(IDEState *s)
         }
     }
     if (n < 0) {
-        ide_req_free(r);
-        dma_error(s);
-        return;
+        /* not all RAM: collect the regions and use a bounce buffer */
+        qemu_iovec_reset(&r->qiov);
+        c = s->dma_round_start;
+        r->bounce_segs = g_array_new(FALSE, FALSE, sizeof(DMASeg));
+        n = prd_collect(bus, &c, r->bounce_segs, max);
+        if (n % secsize) {
+            n -= n % secsize;
+            g_array_set_size(r->bounce_segs, 0);
+            c = s->dma_round_start;
+            if (n) {
+                prd_collect(bus, &c, r->bounce_segs, n);
+            }
+        }
+        if (n) {
+            r->buf = g_malloc(n);
+            qemu_iovec_add(&r->qiov, r->buf, n);
+            if (!to_mem) {
+                bounce_copy(bus, r, false);
+            }
+        }
     }
     if (n == 0) {
         ide_req_free(r);

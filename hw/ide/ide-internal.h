@@ -65,6 +65,7 @@ typedef enum {
     DMA_ATA_WRITE,             /* memory -> disk */
     DMA_CD_READ,               /* ATAPI READ(10/12), 2048-byte sectors */
     DMA_CD_REPLY,              /* ATAPI reply buffer -> memory */
+    DMA_ATA_TRIM,              /* DATA SET MANAGEMENT ranges: memory -> discards */
 } IDEDMAKind;
 
 /* One block request in flight. The request owns its buffer; a request
@@ -79,9 +80,15 @@ struct IDERequest {
     QEMUIOVector qiov;
     uint8_t *buf;              /* PIO bounce buffer (g_free) or NULL */
     size_t bytes;
+    GArray *bounce_segs;       /* DMA through buf: guest regions (DMASeg) */
     void (*done)(IDEState *s, IDERequest *r, int ret);
 };
-enum { REQ_READ, REQ_WRITE, REQ_FLUSH };
+
+/* A guest memory region of a DMA round that goes through a bounce buffer. */
+typedef struct DMASeg {
+    uint32_t addr, len;
+} DMASeg;
+enum { REQ_READ, REQ_WRITE, REQ_FLUSH, REQ_DISCARD };
 
 /* Position in a PRD table (Physical Region Descriptors). */
 typedef struct PRDCursor {
@@ -144,7 +151,7 @@ struct IDEState {
     bool tray_open, tray_locked;
     bool ua_pending;           /* report UNIT ATTENTION on the next command */
     bool ev_new_media, ev_eject_request;
-    uint8_t *cd_buf;           /* reply / sector data being sent */
+    uint8_t *cd_buf;           /* reply / sector data being sent (TRIM: the ranges) */
     uint32_t cd_len, cd_pos;
     bool atapi_dma;            /* packet asked for DMA (feature bit 0) */
     uint32_t byte_limit;       /* host's byte count for PIO data phases */

@@ -106,6 +106,12 @@ static void piix_ide_reset(DeviceState *dev)
     pci_default_write_config(&d->pci, PCI_COMMAND, 0, 2);
     pci_set_word(d->pci.config + PCI_STATUS, 0x0280);   /* fast back-to-back, DEVSEL medium */
     memset(d->pci.config + 0x40, 0, 8);                 /* IDETIM, SIDETIM: decode off */
+    if (current_machine && current_machine->direct_boot) {
+        /* -kernel runs no firmware: enable both channels' decode as
+         * SeaBIOS does (ata_piix refuses a port whose IDETIM bit 15 is 0) */
+        d->pci.config[0x41] = 0x80;
+        d->pci.config[0x43] = 0x80;
+    }
 }
 
 static bool piix_ide_realize(DeviceState *dev, Error **errp)
