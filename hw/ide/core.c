@@ -71,6 +71,10 @@ static void ide_req_cb(void *opaque, int ret)
     IDERequest *r = opaque;
     IDEState *s = r->s;
     if (r->gen != s->gen || s->req != r) {
+        if (r->stale_dma_read && --s->stale_dma_reads == 0 && s->reset_waiting) {
+            s->reset_waiting = false;
+            s->status = s->status_after_reset;
+        }
         ide_req_free(r);             /* cancelled by a reset */
         return;
     }
@@ -400,6 +404,10 @@ static void ide_set_signature(IDEState *s)
  * itself when it completes). */
 static void ide_unit_cancel(IDEState *s)
 {
+    if (s->req && s->req->is_dma && s->req->type == REQ_READ && !s->req->stale_dma_read) {
+        s->req->stale_dma_read = true;
+        s->stale_dma_reads++;
+    }
     s->gen++;
     s->req = NULL;
     ide_req_free(s->retry);
@@ -424,6 +432,11 @@ static void ide_unit_soft_reset(IDEState *s)
     s->error = 0x01;
     s->status = !s->dev ? 0 : s->is_cd ? 0x00 : ST_READY;
     ide_set_signature(s);
+    if (s->stale_dma_reads) {
+        s->status_after_reset = s->status;
+        s->reset_waiting = true;
+        s->status = ST_BSY;
+    }
 }
 
 void ide_bus_reset(IDEBus *bus)
@@ -975,6 +988,7 @@ void ide_ctl_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
         for (int u = 0; u < 2; u++) {          /* reset asserted: both units busy */
             IDEState *s = &bus->ifs[u];
             ide_unit_cancel(s);
+            s->reset_waiting = false;
             if (s->dev) {
                 s->status = ST_BSY | ST_DSC;
                 s->error = 0x01;

@@ -74,8 +74,9 @@ typedef enum {
 struct IDERequest {
     IDEState *s;
     unsigned gen;
-    int type;                  /* REQ_READ, REQ_WRITE, REQ_FLUSH */
+    int type;                  /* REQ_READ, REQ_WRITE, REQ_FLUSH, REQ_DISCARD */
     bool is_dma;
+    bool stale_dma_read;       /* counted in s->stale_dma_reads */
     int64_t offset;            /* bytes */
     QEMUIOVector qiov;
     uint8_t *buf;              /* PIO bounce buffer (g_free) or NULL */
@@ -144,6 +145,12 @@ struct IDEState {
     PRDCursor dma_round_start; /* PRD position at the start of this round */
     IDERequest *req;           /* request in flight (NULL: none) */
     IDERequest *retry;         /* failed request kept for werror=stop */
+    /* DMA reads cancelled by a reset still write into guest RAM until they
+     * complete: the unit stays BSY after the reset until then (QEMU drains
+     * them, blocking the vCPU). */
+    int stale_dma_reads;
+    bool reset_waiting;
+    uint8_t status_after_reset;
 
     /* ATAPI */
     uint8_t packet[12];

@@ -33,7 +33,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from demo_guest import Results, build_demo  # noqa: E402
-from qmp_client import find_binaries  # noqa: E402
+from qmp_client import QMPClient, find_binaries  # noqa: E402
 
 KEMU, QEMU = find_binaries()
 QEMU_IMG = shutil.which("qemu-img")
@@ -383,20 +383,26 @@ if grep -q ide.pio /proc/cmdline; then
     wait_disks
 fi
 cat /proc/partitions
+# sd probes run in parallel: find the master (raw) and slave (qcow2) by SCSI address
+for d in sda sdb; do
+    case $(readlink /sys/block/$d/device) in *0:0:0:0) A=/dev/$d;; *0:0:1:0) B=/dev/$d;; esac
+done
+echo MASTER $A SLAVE $B
 for d in /sys/class/ata_device/dev*; do echo XFER $d $(cat $d/class) $(cat $d/xfer_mode); done
 yes KEMU-IDE-PATTERN | head -c 4194304 > /tmp/p
-dd if=/tmp/p of=/dev/sda bs=65536 seek=16 conv=fsync 2>/dev/null
-dd if=/tmp/p of=/dev/sdb bs=65536 seek=48 count=32 conv=fsync 2>/dev/null
-dd if=/tmp/p of=/dev/sdb bs=512 seek=20001 count=7 conv=fsync 2>/dev/null
+dd if=/tmp/p of=$A bs=65536 seek=16 conv=fsync 2>&1 | grep -v records
+dd if=/tmp/p of=$B bs=65536 seek=48 count=32 conv=fsync 2>&1 | grep -v records
+dd if=/tmp/p of=$B bs=512 seek=20001 count=7 conv=fsync 2>&1 | grep -v records
 sync
 echo 3 > /proc/sys/vm/drop_caches
-echo SDA-BACK $(dd if=/dev/sda bs=65536 skip=16 count=64 2>/dev/null | md5sum)
-echo SDB-BACK $(dd if=/dev/sdb bs=65536 skip=48 count=32 2>/dev/null | md5sum)
-echo SDA-HOST $(dd if=/dev/sda bs=1048576 skip=20 count=1 2>/dev/null | md5sum)
-echo SDB-HOST $(dd if=/dev/sdb bs=1048576 skip=20 count=1 2>/dev/null | md5sum)
+echo SDA-BACK $(dd if=$A bs=65536 skip=16 count=64 2>/dev/null | md5sum)
+echo SDB-BACK $(dd if=$B bs=65536 skip=48 count=32 2>/dev/null | md5sum)
+echo SDA-HOST $(dd if=$A bs=1048576 skip=20 count=1 2>/dev/null | md5sum)
+echo SDB-HOST $(dd if=$B bs=1048576 skip=20 count=1 2>/dev/null | md5sum)
 echo PATTERN $(md5sum /tmp/p)
 echo HALF $(head -c 2097152 /tmp/p | md5sum)
 mkdir -p /mnt && mount -t iso9660 -o ro /dev/sr0 /mnt && echo CDFILE $(cat /mnt/hello.txt) && echo CDBIG $(md5sum /mnt/big.bin) && umount /mnt
+dmesg | grep -i -E 'error|timeout|exception|failed' | grep -v -E 'evm|ACPI' | head -20
 echo GUEST-DONE
 """
 
@@ -414,6 +420,53 @@ def reference_image(path):
     return pat, img
 
 
+def linux_boot(d, pio, enospc, raw_dir, initrd):
+    """Boot the guest on a raw (in raw_dir), a qcow2 and a CD image; with
+    enospc, watch QMP for the write error and let the VM go on. Returns
+    (exit status, serial output)."""
+    raw, qcow = os.path.join(raw_dir, "disk.raw"), os.path.join(d, "disk.qcow2")
+    subprocess.run([QEMU_IMG, "create", "-f", "raw", raw, "64M"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([QEMU_IMG, "create", "-f", "qcow2", qcow, "64M"], check=True, stdout=subprocess.DEVNULL)
+    with open(raw, "r+b") as f:                          # data the guest must read back
+        f.seek(20 << 20)
+        f.write(b"\x5a" * (1 << 20))
+    subprocess.run([QEMU_IO, "-f", "qcow2", "-c", "write -P 0x5a 20M 1M", qcow], check=True,
+                   stdout=subprocess.DEVNULL)
+    append = "console=ttyS0 kemu.test=1 kemu.cmd=\"sh /ide-test.sh\"" + (" ide.pio" if pio else "")
+    sock = os.path.join(d, "qmp.sock")
+    args = [KEMU, "-accel", "tcg", "-m", "512", "-nodefaults", "-display", "none",
+            "-serial", f"file:{os.path.join(d, 'serial.txt')}", "-qmp", f"unix:{sock},server=on,wait=off",
+            "-kernel", os.path.join(DEMO, "vmlinuz"), "-initrd", initrd, "-append", append,
+            "-drive", f"file={raw},format=raw,if=ide,index=0",
+            "-drive", f"file={qcow},format=qcow2,if=ide,index=1",
+            "-drive", f"file={os.path.join(d, 'data.iso')},if=ide,index=2,media=cdrom,format=raw"]
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        q = QMPClient(f"unix:{sock}", timeout=30)
+        q.negotiate()
+        if enospc:
+            ev = q.wait_event("BLOCK_IO_ERROR", timeout=300)
+            data = ev["data"] if ev else {}
+            r.check("werror=enospc: BLOCK_IO_ERROR stop on the full disk",
+                    data.get("device") == "ide0-hd0" and data.get("operation") == "write"
+                    and data.get("action") == "stop" and data.get("nospace") is True, ev)
+            st = q.command("query-status")
+            r.check("werror=enospc: the VM stopped with io-error",
+                    st.get("status") == "io-error" and not st.get("running"), st)
+            subprocess.run(["mount", "-o", "remount,size=128M", raw_dir], check=True)
+            q.command("cont")
+        p.wait(timeout=400)
+        q.close()
+    except Exception as e:                               # noqa: BLE001 - report, don't hang
+        p.kill()
+        p.wait()
+        r.check(f"Linux boot with QMP ({e})", False, str(e))
+    out = p.stdout.read().decode(errors="replace")
+    with open(os.path.join(d, "serial.txt"), errors="replace") as f:
+        out += f.read()
+    return p.returncode, out
+
+
 def start_linux(d, pio):
     build_demo(DEMO)
     mode = "PIO (libata dma=0)" if pio else "DMA"
@@ -426,22 +479,21 @@ def start_linux(d, pio):
     initrd = os.path.join(d, "initrd.gz")
     with open(os.path.join(DEMO, "initramfs.cpio.gz"), "rb") as f, open(initrd, "wb") as o:
         o.write(f.read() + extra)
+    # DMA run: the raw disk lives on a 2 MiB tmpfs (when we may mount one),
+    # so the guest's writes hit ENOSPC: werror=enospc (the default) stops
+    # the VM, and after the tmpfs grows `cont` retries the failed request.
+    enospc_dir = os.path.join(d, "small-fs")
+    os.makedirs(enospc_dir, exist_ok=True)
+    enospc = not pio and os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", enospc_dir],
+        capture_output=True).returncode == 0
+    try:
+        rc, out = linux_boot(d, pio, enospc, enospc_dir if enospc else d, initrd)
+    finally:
+        if enospc:
+            shutil.copy(os.path.join(enospc_dir, "disk.raw"), os.path.join(d, "disk.raw"))
+            subprocess.run(["umount", enospc_dir])
     raw, qcow = os.path.join(d, "disk.raw"), os.path.join(d, "disk.qcow2")
-    subprocess.run([QEMU_IMG, "create", "-f", "raw", raw, "64M"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([QEMU_IMG, "create", "-f", "qcow2", qcow, "64M"], check=True, stdout=subprocess.DEVNULL)
-    with open(raw, "r+b") as f:                          # data the guest must read back
-        f.seek(20 << 20)
-        f.write(b"\x5a" * (1 << 20))
-    subprocess.run([QEMU_IO, "-f", "qcow2", "-c", "write -P 0x5a 20M 1M", qcow], check=True,
-                   stdout=subprocess.DEVNULL)
-    append = "console=ttyS0 kemu.test=1 kemu.cmd=\"sh /ide-test.sh\"" + (" ide.pio" if pio else "")
-    rc, out = run(KEMU, ["-accel", "tcg", "-m", "512", "-nodefaults", "-display", "none",
-                         "-serial", "stdio", "-kernel", os.path.join(DEMO, "vmlinuz"), "-initrd", initrd,
-                         "-append", append,
-                         "-drive", f"file={raw},format=raw,if=ide,index=0",
-                         "-drive", f"file={qcow},format=qcow2,if=ide,index=1",
-                         "-drive", f"file={os.path.join(d, 'data.iso')},if=ide,index=2,media=cdrom,format=raw"],
-                  timeout=400)
     r.check(f"Linux {mode}: guest ran and powered off", rc == 0 and "GUEST-DONE" in out,
             f"rc {rc}: {out[-1500:]}")
     pat, ref = reference_image(None)
