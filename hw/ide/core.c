@@ -346,13 +346,14 @@ static void ide_identify_ata(IDEState *s)
     p[101] = s->nb_sectors >> 16;
     p[102] = s->nb_sectors >> 32;
     p[103] = s->nb_sectors >> 48;
-    if (d && d->physical_block_size) {
+    if (d) {
         unsigned exp = 0;
         uint64_t lbs = d->logical_block_size ? d->logical_block_size : 512;
-        while ((lbs << (exp + 1)) <= d->physical_block_size) {
+        uint64_t pbs = d->physical_block_size ? d->physical_block_size : 512;
+        while ((lbs << (exp + 1)) <= pbs) {
             exp++;
         }
-        p[106] = 0x6000 | exp;
+        p[106] = 0x6000 | exp;                  /* physical sector = 2^exp logical */
     }
     if (s->wwn) {
         p[108] = s->wwn >> 48;
@@ -447,9 +448,8 @@ void ide_bus_reset(IDEBus *bus)
         s->sense_key = s->asc = 0;
         s->tray_locked = false;
         s->ev_eject_request = false;
-        if (s->dev && !s->is_cd) {
-            ide_identify_ata(s);
-        }
+        /* IDENTIFY data (transfer modes set by SET FEATURES) survive a
+         * reset, as in QEMU */
     }
     bus->cur = 0;
     bus->devctl = 0;
@@ -722,7 +722,6 @@ static void ata_command(IDEState *s, uint8_t cmd)
             ide_rw_failed(s);
             return;
         }
-        atapi_identify(s);
         ide_send_identify(s);
         return;
     case 0xa0:                                  /* PACKET */
@@ -831,8 +830,7 @@ static void ata_command(IDEState *s, uint8_t cmd)
             ide_rw_failed(s);
             return;
         }
-        s->mult_sectors = s->nsector;
-        s->identify[59] = s->mult_sectors ? 0x100 | s->mult_sectors : 0;
+        s->mult_sectors = s->nsector;           /* word 59 keeps its first value, as QEMU */
         ide_cmd_done(s);
         return;
     case 0xe7:                                  /* FLUSH CACHE */
@@ -1030,6 +1028,7 @@ void ide_unit_attach(IDEState *s, IDEDevice *dev, bool is_cd)
     } else {
         s->tray_open = false;
         s->cyls = s->heads = s->secs = 0;
+        atapi_identify(s);
     }
     s->bus->bm.status |= s->unit ? BM_ST_DMA1_CAP : BM_ST_DMA0_CAP;
     ide_unit_soft_reset(s);

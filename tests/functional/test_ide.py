@@ -389,6 +389,9 @@ for d in sda sdb; do
 done
 echo MASTER $A SLAVE $B
 for d in /sys/class/ata_device/dev*; do echo XFER $d $(cat $d/class) $(cat $d/xfer_mode); done
+for d in /sys/class/ata_device/dev*; do echo IDDUMP $d $(cat $d/id 2>/dev/null); done
+C=/sys/bus/pci/devices/0000:00:01.1/config
+echo PCIID $(od -An -tx1 -N 4 $C) $(od -An -tx1 -j 6 -N 6 $C) $(od -An -tx1 -j 60 -N 4 $C)
 yes KEMU-IDE-PATTERN | head -c 4194304 > /tmp/p
 dd if=/tmp/p of=$A bs=65536 seek=16 conv=fsync 2>&1 | grep -v records
 dd if=/tmp/p of=$B bs=65536 seek=48 count=32 conv=fsync 2>&1 | grep -v records
@@ -497,6 +500,21 @@ def start_linux(d, pio):
     r.check(f"Linux {mode}: guest ran and powered off", rc == 0 and "GUEST-DONE" in out,
             f"rc {rc}: {out[-1500:]}")
     pat, ref = reference_image(None)
+    if QEMU and not pio:
+        # what the guest sees of the controller and the drives, against QEMU
+        # (same drives, -snapshot so the images stay as they are)
+        qrc, qout = run(QEMU, ["-accel", "tcg", "-m", "512", "-nodefaults", "-display", "none",
+                               "-serial", "stdio", "-snapshot", "-kernel", os.path.join(DEMO, "vmlinuz"),
+                               "-initrd", initrd, "-append", "console=ttyS0 kemu.test=1 kemu.cmd=\"sh /ide-test.sh\"",
+                               "-drive", f"file={raw},format=raw,if=ide,index=0",
+                               "-drive", f"file={qcow},format=qcow2,if=ide,index=1",
+                               "-drive", f"file={os.path.join(d, 'data.iso')},if=ide,index=2,media=cdrom,format=raw"],
+                        timeout=200)
+        for tag in ("IDDUMP", "PCIID"):
+            mine = [l.strip() for l in out.splitlines() if l.startswith(tag)]
+            ref_lines = [l.strip() for l in qout.splitlines() if l.startswith(tag)]
+            r.check(f"Linux: {tag} (IDENTIFY data / PCI ids, status, class, interrupt) as on QEMU", mine and mine == ref_lines,
+                    "\n".join(mine) + "\n--- QEMU:\n" + "\n".join(ref_lines))
 
     def field(name):
         m = re.search(name + r" ([0-9a-f]{32})", out)
