@@ -23,6 +23,7 @@ struct BlockBackend {
     bool native_aio;            /* raw over file, aio=native, O_DIRECT */
     int in_flight;
     bool anonymous;             /* created for a device on a -blockdev node */
+    bool root_read_only;        /* read-only state a new medium inherits ("retain") */
     DeviceState *dev;           /* attached device, NULL = none */
     const BlockDevOps *dev_ops;
     void *dev_opaque;
@@ -224,6 +225,7 @@ BlockBackend *blk_new_with_bs(const char *id, BlockDriverState *bs, bool writeth
     blk->bs = bs;
     blk->writethrough = writethrough;
     blk->anonymous = !id;
+    blk->root_read_only = bs && bs->read_only;
     blk->on_read_error = BLOCKDEV_ON_ERROR_REPORT;
     blk->on_write_error = BLOCKDEV_ON_ERROR_ENOSPC;
     BlockBackend **p = &backends;
@@ -642,6 +644,17 @@ void blk_insert_bs(BlockBackend *blk, BlockDriverState *bs)
 {
     blk_remove_bs(blk);
     blk->bs = bs;
+    blk->root_read_only = bs->read_only;
+}
+
+void blk_set_root_read_only(BlockBackend *blk, bool ro)
+{
+    blk->root_read_only = ro;
+}
+
+bool blk_get_root_read_only(BlockBackend *blk)
+{
+    return blk->root_read_only;
 }
 
 void blk_remove_bs(BlockBackend *blk)

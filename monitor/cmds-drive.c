@@ -323,7 +323,8 @@ static int do_open_tray(BlockBackend *blk, const char *label, bool force, Error 
     return 0;
 }
 
-static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
+/* Media can only be swapped on a removable device whose tray is open. */
+static bool medium_accessible(BlockBackend *blk, const char *label, Error **errp)
 {
     if (!dev_has_removable_media(blk)) {
         error_setg(errp, "Device '%s' is not removable", label);
@@ -331,6 +332,14 @@ static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
     }
     if (dev_has_tray(blk) && !dev_is_tray_open(blk)) {
         error_setg(errp, "Tray of device '%s' is not open", label);
+        return false;
+    }
+    return true;
+}
+
+static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
+{
+    if (!medium_accessible(blk, label, errp)) {
         return false;
     }
     BlockDriverState *bs = blk_bs(blk);
@@ -348,12 +357,7 @@ static bool do_remove_medium(BlockBackend *blk, const char *label, Error **errp)
 static bool do_insert_medium(BlockBackend *blk, const char *label, BlockDriverState *bs,
                              Error **errp)
 {
-    if (!dev_has_removable_media(blk)) {
-        error_setg(errp, "Device '%s' is not removable", label);
-        return false;
-    }
-    if (dev_has_tray(blk) && !dev_is_tray_open(blk)) {
-        error_setg(errp, "Tray of device '%s' is not open", label);
+    if (!medium_accessible(blk, label, errp)) {
         return false;
     }
     if (blk_bs(blk)) {
@@ -458,8 +462,7 @@ static JsonValue *qmp_blockdev_change_medium(Monitor *mon, JsonObject *args, Err
     }
     const char *label = blk_label(args);
     const char *mode = json_object_get_str(args, "read-only-mode");
-    DriveInfo *dinfo = drive_by_blk(blk);
-    bool ro = blk_bs(blk) ? blk_bs(blk)->read_only : (dinfo && dinfo->is_cdrom);
+    bool ro = blk_get_root_read_only(blk);
     if (mode && !strcmp(mode, "read-only")) {
         ro = true;
     } else if (mode && !strcmp(mode, "read-write")) {
@@ -504,6 +507,7 @@ static void hmp_change(Monitor *mon, JsonObject *args)
     if (mode) {
         json_object_set_str(a, "read-only-mode", mode);
     }
+    json_object_set_bool(a, "force", json_object_get_bool(args, "force", false));
     Error *err = NULL;
     qmp_blockdev_change_medium(mon, a, &err);
     if (err) {
@@ -545,7 +549,7 @@ static JsonValue *qmp_block_resize(Monitor *mon, JsonObject *args, Error **errp)
         return NULL;
     }
     if (bs->read_only) {
-        error_setg(errp, "Block node is read-only");
+        error_setg(errp, "Image is read-only");
         return NULL;
     }
     blk_drain_all();
@@ -582,9 +586,10 @@ static const MonCmd drive_cmds[] = {
     { .name = "blockdev-change-medium",
       .args = "device:s?,id:s?,filename:s,format:s?,force:b?,read-only-mode:s?",
       .qmp = qmp_blockdev_change_medium },
-    { .hmp = "change", .hmp_args = "device:s,target:s,arg:s?,read-only-mode:s?",
-      .params = "device filename [format [read-only-mode]]",
-      .help = "change a removable medium, optional format", .hmp_only = hmp_change },
+    { .hmp = "change", .hmp_args = "device:s,force:-f,target:s,arg:s?,read-only-mode:s?",
+      .params = "device [-f] filename [format [read-only-mode]]",
+      .help = "change a removable medium, optional format, use -f to force the operation",
+      .hmp_only = hmp_change },
     { .name = "block_resize", .args = "device:s?,node-name:s?,size:i", .hmp = "block_resize",
       .hmp_args = "device:s,size:o", .params = "device size",
       .help = "resize a block image", .qmp = qmp_block_resize },

@@ -385,6 +385,13 @@ static JsonValue *qmp_qom_list(Monitor *mon, JsonObject *args, Error **errp)
         g_autofree char *t = g_strdup_printf("child<%s>", machine_type_name());
         prop_entry(a, "machine", t);
         prop_entry(a, "chardevs", "child<container>");
+        if (qom_objects_exist()) {
+            prop_entry(a, "objects", "child<container>");
+        }
+        return a;
+    }
+    if (!strcmp(path, "/objects")) {
+        qom_list_objects(a);
         return a;
     }
     if (!strcmp(path, "/machine")) {

@@ -673,10 +673,19 @@ static JsonObject *parse_args(Monitor *mon, const MonCmd *cmd, const char *p)
             break;
         }
         case 'o': {                        /* a size; a bare number is MiB */
-            g_autoptr(GString) w = g_string_new(NULL);
+            while (*p == ' ' || *p == '\t') {
+                p++;
+            }
+            const char *start = p;
+            while (g_ascii_isdigit(*p) || *p == '.') {
+                p++;
+            }
+            if (*p && strchr("bBkKmMgGtTpPeE", *p)) {
+                p++;
+            }
+            g_autofree char *w = g_strndup(start, p - start);
             uint64_t v;
-            get_word(&p, w);
-            if (parse_size_suffix(w->str, 1024 * 1024, &v) < 0 || v > INT64_MAX) {
+            if (p == start || parse_size_suffix(w, 1024 * 1024, &v) < 0 || v > INT64_MAX) {
                 monitor_printf(mon, "invalid size\n");
                 goto fail;
             }

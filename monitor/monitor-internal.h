@@ -70,5 +70,9 @@ int mon_cpu_from_qom_index(int n);
 /* hmp-cmds.c */
 void hmp_info_cpus(Monitor *mon, JsonObject *args);
 void hmp_memory_dump(Monitor *mon, JsonObject *args, bool physical);
+/* qom-list /objects: user objects and the implicit RAM backend (cmds-object.c). */
+void qom_list_objects(JsonValue *list);
+/* QEMU creates /objects with the first object (pc.ram on a PC). */
+bool qom_objects_exist(void);
 
 #endif

@@ -701,8 +701,7 @@ static const MonCmd qmp_cmds[] = {
       .qmp = qmp_query_pci, .hmp_print = hmp_info_pci },
     /* query-block, query-blockstats: cmds-drive.c; query-named-block-nodes: cmds-block.c */
     { .name = "query-block-jobs", .qmp = qmp_empty_list },
-    { .name = "query-iothreads", .hmp = "info iothreads", .params = "", .help = "show iothreads",
-      .qmp = qmp_empty_list },
+    /* query-iothreads, query-memdev: cmds-object.c */
     { .name = "query-hotpluggable-cpus", .hmp = "info hotpluggable-cpus", .params = "",
       .help = "Show information about hotpluggable CPUs", .qmp = qmp_query_hotpluggable_cpus,
       .hmp_print = hmp_info_hotpluggable_cpus },

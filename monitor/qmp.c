@@ -339,8 +339,18 @@ static void qmp_event(void *opaque, int event)
     }
 }
 
+static void qmp_setup_handlers_bh(void *opaque)
+{
+    Monitor *mon = opaque;
+    chr_fe_set_handlers(&mon->fe, qmp_can_read, qmp_read, qmp_event, mon);
+}
+
 void qmp_mon_init(Monitor *mon)
 {
     mon->js = json_streamer_new(qmp_emit, mon);
-    chr_fe_set_handlers(&mon->fe, qmp_can_read, qmp_read, qmp_event, mon);
+    /* Like QEMU (whose QMP monitors attach from the monitor I/O thread), the
+     * greeting goes out once the main loop runs: a start-up error that
+     * follows the monitor's creation (a -device or -drive that fails) ends
+     * the process before any QMP output. */
+    main_loop_schedule(qmp_setup_handlers_bh, mon);
 }

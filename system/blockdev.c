@@ -172,8 +172,9 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType type, Error **errp)
         id = max_devs ? g_strdup_printf("%s%d%s%d", if_names[type], bus, media, unit)
                       : g_strdup_printf("%s%s%d", if_names[type], media, unit);
     } else if (!id_wellformed(id)) {
-        error_setg(errp, "Invalid ID '%s', must start with a letter and contain only "
-                   "letters, digits, '-', '.', '_'", id);
+        error_setg(errp, "Parameter 'id' expects an identifier");
+        error_append_hint(errp, "Identifiers consist of letters, digits, '-', '.', '_', "
+                          "starting with a letter.\n");
         goto out;
     }
     for (guint i = 0; drives && i < drives->len; i++) {
@@ -215,10 +216,13 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType type, Error **errp)
         kv_get(o, "snapshot");
         kv_get(o, "cache");
         kv_get(o, "aio");
-        if (!kv_check_all_used(o, errp)) {
+        bool ro = false;
+        if (!kv_check_all_used(o, errp) || !kv_get_bool(o, "read-only", false, &ro, errp) ||
+            !kv_get_bool(o, "readonly", ro, &ro, errp)) {
             goto out;
         }
         blk = blk_new_empty(id);
+        blk_set_root_read_only(blk, ro);
     } else {
         blk = blk_new_open(id, NULL, o, 0, errp);
         if (!blk) {
@@ -261,6 +265,30 @@ out:
     return dinfo;
 }
 
+bool drive_add_defaults(bool cdrom, Error **errp)
+{
+    static const struct {
+        BlockInterfaceType type;
+        int bus, unit;
+        const char *opts;
+    } defaults[] = {
+        { IF_IDE, 1, 0, "index=2,media=cdrom" },
+        { IF_FLOPPY, 0, 0, "if=floppy,index=0" },
+        { IF_SD, 0, 0, "if=sd,index=0" },
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(defaults); i++) {
+        if ((i == 0 && !cdrom) || drive_get(defaults[i].type, defaults[i].bus, defaults[i].unit)) {
+            continue;
+        }
+        DriveInfo *d = drive_new(defaults[i].opts, defaults[i].type, errp);
+        if (!d) {
+            return false;
+        }
+        d->is_default = true;
+    }
+    return true;
+}
+
 bool drive_create_virtio_devices(Error **errp)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
@@ -289,7 +317,7 @@ bool drive_check_orphans(Error **errp)
 {
     for (guint i = 0; drives && i < drives->len; i++) {
         DriveInfo *d = g_ptr_array_index(drives, i);
-        if (d->type != IF_NONE && !blk_get_attached_dev(d->blk)) {
+        if (d->type != IF_NONE && !d->is_default && !blk_get_attached_dev(d->blk)) {
             if (d->loc_opt) {
                 loc_set_option(d->loc_opt, d->loc_arg);
             }

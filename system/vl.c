@@ -22,6 +22,7 @@
 #include "monitor/monitor.h"
 #include "system/blockdev.h"
 #include "system/cpus.h"
+#include "system/objects.h"
 #include "system/kvm.h"
 #include "system/main-loop.h"
 #include "system/options.h"
@@ -50,14 +51,42 @@ typedef struct Config {
     const char *display;
     const char *vga;
     const char *rtc;
-    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot;
+    bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot, usb;
     GArray *serials;                /* OptArg */
-    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives;
+    GArray *chardevs, *devices, *globals, *mons, *monitors, *qmps, *drives, *objects;
     GArray *unsupported;            /* OptArg: refused after parsing */
 } Config;
 
 Machine *current_machine;
 GPtrArray *firmware_dirs;           /* -L */
+
+/* -audiodev: kemu has no sound devices, so only the "none" backend (what
+ * libvirt passes for a guest without sound) is accepted. */
+static void check_audiodev(const char *arg)
+{
+    Error *err = NULL;
+    loc_set_option("-audiodev", arg);
+    KVDict *d = kv_parse_or_json(arg, "driver", &err);
+    const char *drv = d ? kv_get(d, "driver") : NULL;
+    if (!d) {
+        error_report_err(err);
+        exit(1);
+    }
+    if (!drv) {
+        error_report("Parameter 'driver' is missing");
+        exit(1);
+    }
+    if (strcmp(drv, "none")) {
+        error_report("Parameter 'driver' does not accept value '%s'", drv);
+        exit(1);
+    }
+    if (!kv_get(d, "id")) {
+        error_report("Parameter 'id' is missing");
+        exit(1);
+    }
+    kv_free(d);
+    loc_clear();
+}
 
 static void opt_push(GArray *a, const char *opt, const char *arg)
 {
@@ -426,6 +455,7 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_NO_SHUTDOWN: no_shutdown = true; break;
         case OPT_NODEFAULTS: c->nodefaults = true; break;
         case OPT_SNAPSHOT: c->snapshot = true; break;
+        case OPT_OBJECT: opt_push(c->objects, a, arg); break;
         case OPT_NO_USER_CONFIG: break;
         case OPT_NO_HPET: c->no_hpet = true; break;
         case OPT_NO_ACPI: c->no_acpi = true; break;
@@ -449,8 +479,10 @@ static void parse_args(int argc, char **argv, Config *c)
                 opt_push(c->unsupported, a, arg);
             }
             break;
-        case OPT_USB:
+        case OPT_AUDIODEV:
+            check_audiodev(arg);
             break;
+        case OPT_USB: c->usb = true; break;
         default:
             opt_push(c->unsupported, a, arg);
             break;
@@ -629,8 +661,9 @@ static char *legacy_drive_optstr(const char *opt, const char *file)
 }
 
 /* -blockdev, -drive, -hda..-hdd, -cdrom, -fda in command line order. */
-static void open_drives(Config *c)
+static void open_drives(Config *c, const MachineClass *mc)
 {
+    BlockInterfaceType default_if = mc->block_default_ide ? IF_IDE : IF_NONE;
     drive_snapshot_all = c->snapshot;
     blockdev_init();
     for (guint i = 0; i < c->drives->len; i++) {
@@ -644,7 +677,7 @@ static void open_drives(Config *c)
         } else {
             g_autofree char *optstr = strcmp(name, "drive") ? legacy_drive_optstr(name, o->arg)
                                                              : NULL;
-            DriveInfo *d = drive_new(optstr ? optstr : o->arg, IF_IDE, &err);
+            DriveInfo *d = drive_new(optstr ? optstr : o->arg, default_if, &err);
             if (d) {
                 d->loc_opt = o->opt;
                 d->loc_arg = o->arg;
@@ -657,6 +690,12 @@ static void open_drives(Config *c)
         }
     }
     loc_clear();
+    Error *err = NULL;
+    /* the PC's default drives; machine "none" has none (no_cdrom etc.) */
+    if (!c->nodefaults && mc->block_default_ide && !drive_add_defaults(true, &err)) {
+        error_report_err(err);
+        exit(1);
+    }
 }
 
 /* Handle "help" arguments that print and exit before anything is built. */
@@ -692,6 +731,50 @@ static void handle_help_requests(Config *c)
     }
 }
 
+static void create_objects(Config *c)
+{
+    for (guint i = 0; i < c->objects->len; i++) {
+        OptArg *o = &g_array_index(c->objects, OptArg, i);
+        Error *err = NULL;
+        loc_set_option(o->opt, o->arg);
+        if (!object_add_str(o->arg, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+    }
+    loc_clear();
+}
+
+/* -machine memory-backend=ID: the object's memory is the machine's RAM
+ * (its size when -m is absent). QEMU reserves the id "pc.ram" for the
+ * implicit backend otherwise. */
+static void configure_memdev(Config *c, Machine *m)
+{
+    const char *id = kv_get(c->machine_opts, "memory-backend");
+    if (!id) {
+        UserObject *o = object_find("pc.ram");
+        if (o && o->memory_backend) {
+            error_report("object name 'pc.ram' is reserved for the default RAM backend, it "
+                         "can't be used for any other purposes. Change the object's 'id' to "
+                         "something else");
+            exit(1);
+        }
+        return;
+    }
+    UserObject *o = object_find(id);
+    if (!o || !o->memory_backend) {
+        error_report("Memory backend '%s' not found", id);
+        exit(1);
+    }
+    if (!c->mem) {
+        m->ram_size = o->size;
+    } else if (m->ram_size != o->size) {
+        error_report("Machine memory size does not match the size of the memory backend");
+        exit(1);
+    }
+    m->memdev = o;
+}
+
 static void configure_machine(Config *c, Machine *m)
 {
     Error *err = NULL;
@@ -703,6 +786,8 @@ static void configure_machine(Config *c, Machine *m)
             exit(1);
         }
     }
+    loc_clear();
+    configure_memdev(c, m);
     m->smp_cpus = m->smp_max_cpus = m->smp_sockets = m->smp_cores = m->smp_threads = m->smp_dies = 1;
     loc_clear();
     if (c->smp) {
@@ -747,7 +832,9 @@ static void configure_machine(Config *c, Machine *m)
         bool menu = false;
         kv_get_bool(d, "menu", false, &menu, &err);
         m->boot_menu = menu;
-        kv_get(d, "strict");
+        bool strict = false;
+        kv_get_bool(d, "strict", false, &strict, &err);
+        m->boot_strict = strict;
         kv_get(d, "splash");
         kv_get(d, "splash-time");
         kv_get(d, "reboot-timeout");
@@ -799,12 +886,18 @@ static void configure_machine(Config *c, Machine *m)
     }
     static const char *const ignored_machine_props[] = {
         "accel",             /* read by choose_accel() */
-        "usb", "dump-guest-core", "mem-merge", "memory-backend", "vmport", "graphics",
+        "dump-guest-core", "mem-merge", "vmport", "graphics",
         "suppress-vmdesc", "smm", "sata", "pit", "pic",
     };
     for (size_t i = 0; i < G_N_ELEMENTS(ignored_machine_props); i++) {
         kv_get(c->machine_opts, ignored_machine_props[i]);
     }
+    const char *usb = kv_get(c->machine_opts, "usb");
+    if (usb && !parse_bool(usb, &m->usb)) {
+        error_report("Parameter 'usb' expects 'on' or 'off'");
+        exit(1);
+    }
+    m->usb |= c->usb;
     const char *hpet = kv_get(c->machine_opts, "hpet");
     if (hpet) {
         bool on;
@@ -846,7 +939,7 @@ int main(int argc, char **argv)
     c.accel_opts = kv_new();
     c.accels = g_ptr_array_new();
     GArray **lists[] = { &c.serials, &c.chardevs, &c.devices, &c.globals, &c.mons, &c.monitors,
-                         &c.qmps, &c.drives, &c.unsupported };
+                         &c.qmps, &c.drives, &c.objects, &c.unsupported };
     for (size_t i = 0; i < G_N_ELEMENTS(lists); i++) {
         *lists[i] = g_array_new(FALSE, TRUE, sizeof(OptArg));
     }
@@ -877,7 +970,8 @@ int main(int argc, char **argv)
         exit(1);
     }
     refuse_unsupported(&c);
-    open_drives(&c);
+    create_objects(&c);
+    open_drives(&c, mc);
 
     Machine *m = g_new0(Machine, 1);
     m->cls = mc;

@@ -146,3 +146,70 @@ MODULE_INIT(machine_none_register)
 {
     machine_class_register(&machine_none);
 }
+
+/* ---- bootindex registry (fw_cfg "bootorder") ---- */
+
+typedef struct BootEntry {
+    int32_t bootindex;
+    char *fw_path;
+} BootEntry;
+
+static GList *boot_entries;            /* BootEntry *, sorted by bootindex */
+
+static gint boot_entry_cmp(gconstpointer a, gconstpointer b)
+{
+    const BootEntry *x = a, *y = b;
+    return x->bootindex < y->bootindex ? -1 : x->bootindex > y->bootindex;
+}
+
+bool boot_device_add(int32_t bootindex, const char *fw_path, Error **errp)
+{
+    if (bootindex < 0) {
+        return true;                    /* -1: not a boot device */
+    }
+    for (GList *l = boot_entries; l; l = l->next) {
+        if (((BootEntry *)l->data)->bootindex == bootindex) {
+            error_setg(errp, "The bootindex %d has already been used", bootindex);
+            return false;
+        }
+    }
+    BootEntry *e = g_new0(BootEntry, 1);
+    e->bootindex = bootindex;
+    e->fw_path = g_strdup(fw_path);
+    boot_entries = g_list_insert_sorted(boot_entries, e, boot_entry_cmp);
+    return true;
+}
+
+void boot_device_del(const char *fw_path)
+{
+    for (GList *l = boot_entries; l; l = l->next) {
+        BootEntry *e = l->data;
+        if (!strcmp(e->fw_path, fw_path)) {
+            boot_entries = g_list_delete_link(boot_entries, l);
+            g_free(e->fw_path);
+            g_free(e);
+            return;
+        }
+    }
+}
+
+char *boot_device_list(bool strict, size_t *len)
+{
+    GString *s = g_string_new(NULL);
+    for (GList *l = boot_entries; l; l = l->next) {
+        if (s->len) {
+            g_string_append_c(s, '\n');
+        }
+        g_string_append(s, ((BootEntry *)l->data)->fw_path);
+    }
+    if (strict && s->len) {
+        g_string_append(s, "\nHALT");
+    }
+    if (!s->len) {
+        *len = 0;
+        g_string_free(s, TRUE);
+        return NULL;
+    }
+    *len = s->len + 1;                  /* the NUL is part of the file */
+    return g_string_free(s, FALSE);
+}

@@ -18,6 +18,7 @@
 #include "hw/pci.h"
 #include "hw/pci/i440fx.h"
 #include "system/cpus.h"
+#include "system/objects.h"
 #include "system/kvm.h"
 #include "system/vl.h"
 #include "util/cutils.h"
@@ -118,7 +119,15 @@ static bool pc_memory_init(Machine *m, Error **errp)
     m->below_4g_mem_size = MIN(m->ram_size, lowmem);
     m->above_4g_mem_size = m->ram_size - m->below_4g_mem_size;
     Error *err = NULL;
-    mr_init_ram(&pc.ram, "pc.ram", m->ram_size, &err);
+    if (m->memdev) {
+        void *host = memdev_map(m->memdev, errp);
+        if (!host) {
+            return false;
+        }
+        mr_init_ram_ptr(&pc.ram, "pc.ram", m->ram_size, host);
+    } else {
+        mr_init_ram(&pc.ram, "pc.ram", m->ram_size, &err);
+    }
     if (err) {
         error_propagate(errp, err);
         return false;
@@ -275,6 +284,11 @@ static void pc_fw_cfg_finish(Machine *m)
     }
     fw_cfg_add_file(m->fw_cfg, "etc/e820", buf, t->len * 20);
     g_array_free(t, TRUE);
+    size_t len;
+    char *order = boot_device_list(m->boot_strict, &len);
+    if (order) {
+        fw_cfg_modify_file(m->fw_cfg, "bootorder", order, len);
+    }
 }
 
 bool pc_init(Machine *m, Error **errp)
@@ -352,6 +366,16 @@ bool pc_init(Machine *m, Error **errp)
             return false;
         }
         piix4_pm_connect_sci(pc.pm, gsi_set_irq, m, 9);
+    }
+    if (m->usb) {
+        DeviceState *uhci = dev_new("piix3-usb-uhci", errp);
+        if (!uhci) {
+            return false;
+        }
+        ((PCIDevice *)uhci)->devfn = PCI_DEVFN(1, 2);
+        if (!dev_realize(uhci, m->pci_bus, errp)) {
+            return false;
+        }
     }
     pc_cmos_init(m);
     return true;

@@ -35,6 +35,7 @@ MODULE_INIT(pc_machines_register)
         mc->is_default = i == 0;
         mc->deprecated = pc_versions[i][0] == '1';
         mc->max_cpus = PC_MAX_CPUS;
+        mc->block_default_ide = true;
         mc->default_cpu = "qemu64";
         mc->init = pc_piix_init;
         machine_class_register(mc);

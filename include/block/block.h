@@ -217,6 +217,9 @@ bool blk_is_inserted(BlockBackend *blk);
 /* Replace the medium (eject/change); takes the caller's reference to bs. */
 void blk_insert_bs(BlockBackend *blk, BlockDriverState *bs);
 void blk_remove_bs(BlockBackend *blk);
+/* Read-only state a new medium gets with read-only-mode=retain. */
+void blk_set_root_read_only(BlockBackend *blk, bool ro);
+bool blk_get_root_read_only(BlockBackend *blk);
 /* An anonymous backend on a -blockdev node (device drive=<node-name>). */
 bool blk_is_anonymous(BlockBackend *blk);
 /* Device-chosen write cache (write-cache=on|off, virtio-blk config WCE). */

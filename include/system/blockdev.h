@@ -22,6 +22,7 @@ typedef struct DriveInfo {
     int bus, unit;             /* IDE: bus 0..1, unit 0..1 */
     bool is_cdrom;             /* media=cdrom */
     bool auto_connected;       /* if != none: the machine makes its device */
+    bool is_default;           /* a default drive (ide1-cd0, floppy0, sd0): never an orphan */
     char *id;                  /* "ide0-hd0", "virtio0", or id= */
     char *serial;
     KVDict *devopts;           /* virtio: extra -device options (addr=) */
@@ -34,6 +35,9 @@ DriveInfo *drive_new(const char *optstr, BlockInterfaceType default_if, Error **
 /* The drive of an interface at bus/unit, or NULL. */
 DriveInfo *drive_get(BlockInterfaceType type, int bus, int unit);
 DriveInfo *drive_by_blk(BlockBackend *blk);
+/* QEMU's default drives without -nodefaults: an empty CD-ROM at IDE
+ * index 2, floppy0 and sd0, each unless a drive already has that slot. */
+bool drive_add_defaults(bool cdrom, Error **errp);
 /* Create the devices for if=virtio drives (after the machine exists). */
 bool drive_create_virtio_devices(Error **errp);
 /* Drives with if=ide left without a device (machines without IDE). */

@@ -4,6 +4,7 @@ demo guest (tests/guest/build-demo-guest.sh) plus an initramfs that also
 holds the static workload (tests/guest/workload.c)."""
 import os
 import subprocess
+import time
 
 GUEST_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "guest")
 
@@ -25,9 +26,10 @@ class Results:
         return 1 if self.failed else 0
 
 
-def build_demo(demo):
-    """Build the demo guest into directory demo unless it is there."""
-    if not os.path.exists(os.path.join(demo, "initramfs.cpio.gz")):
+def build_demo(demo, need=("initramfs.cpio.gz",)):
+    """Build the demo guest into directory demo unless the files in need
+    are there (add "rootfs.ext4" for the ext4 root disk)."""
+    if not all(os.path.exists(os.path.join(demo, f)) for f in need):
         subprocess.run(["sh", os.path.join(GUEST_DIR, "build-demo-guest.sh"), demo],
                        check=True, stdout=subprocess.DEVNULL)
 
@@ -48,3 +50,25 @@ def build_workload_initrd(demo):
     with open(os.path.join(demo, "initramfs.cpio.gz"), "rb") as f, open(out, "wb") as o:
         o.write(f.read() + extra)
     return exe, out
+
+
+def stream_lines(p, timeout, stop=None):
+    """Read process p's stdout line by line until EOF, the timeout, or
+    stop(line) returning True. Returns ([(host time, line)], reason) with
+    reason "eof", "timeout" or "stopped"; the process is left running
+    unless it ended (the caller kills or waits)."""
+    lines = []
+    start = time.monotonic()
+    buf = b""
+    while time.monotonic() - start <= timeout:
+        chunk = p.stdout.read1(4096)
+        if not chunk:
+            return lines, "eof"
+        buf += chunk
+        while b"\n" in buf:
+            raw, buf = buf.split(b"\n", 1)
+            line = raw.decode(errors="replace").rstrip("\r")
+            lines.append((time.monotonic(), line))
+            if stop and stop(line):
+                return lines, "stopped"
+    return lines, "timeout"

@@ -62,6 +62,32 @@ ERROR_CASES = [
     (["-M", "none", "-device", "isa-serial"], 1,
      "PROG: -device isa-serial: No 'ISA' bus found for device 'isa-serial'\n"),
     (["-d", "foo"], 1, None),
+    (["-M", "none", "-object", "foo,id=x"], 1,
+     "PROG: -object foo,id=x: Parameter 'qom-type' does not accept value 'foo'\n"),
+    (["-M", "none", "-object", "memory-backend-ram,id=m1"], 1,
+     "PROG: -object memory-backend-ram,id=m1: Parameter 'size' is missing\n"),
+    (["-M", "none", "-object", "memory-backend-ram,size=1M"], 1,
+     "PROG: -object memory-backend-ram,size=1M: Parameter 'id' is missing\n"),
+    (["-M", "none", "-object", "memory-backend-ram,id=m,size=1M,foo=1"], 1,
+     "PROG: -object memory-backend-ram,id=m,size=1M,foo=1: Invalid parameter 'foo'\n"),
+    (["-M", "none", "-object", "iothread,id=a", "-object", "iothread,id=a"], 1,
+     "PROG: -object iothread,id=a: Duplicate ID 'a' for object\n"),
+    (["-M", "none", "-object", "memory-backend-file,id=m,size=1M"], 1,
+     "PROG: -object memory-backend-file,id=m,size=1M: Parameter 'mem-path' is missing\n"),
+    (["-M", "none", "-object", "memory-backend-ram,id=m,size=1M,prealloc=maybe"], 1,
+     "PROG: -object memory-backend-ram,id=m,size=1M,prealloc=maybe: "
+     "Parameter 'prealloc' expects 'on' or 'off'\n"),
+    (["-display", "none", "-m", "256", "-object", "memory-backend-ram,id=pc.ram,size=128M",
+      "-machine", "memory-backend=pc.ram"], 1,
+     "PROG: Machine memory size does not match the size of the memory backend\n"),
+    (["-display", "none", "-object", "memory-backend-ram,id=m,size=128M",
+      "-machine", "memory-backend=zz"], 1, "PROG: Memory backend 'zz' not found\n"),
+    (["-display", "none", "-object", "memory-backend-ram,id=pc.ram,size=128M"], 1,
+     "PROG: object name 'pc.ram' is reserved for the default RAM backend, it can't be used "
+     "for any other purposes. Change the object's 'id' to something else\n"),
+    (["-M", "none", "-audiodev", "foo,id=a"], 1,
+     "PROG: -audiodev foo,id=a: Parameter 'driver' does not accept value 'foo'\n"),
+    (["-M", "none", "-audiodev", "none"], 1, "PROG: -audiodev none: Parameter 'id' is missing\n"),
 ]
 
 # Listings that must be identical on stdout.

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from demo_guest import Results, build_workload_initrd  # noqa: E402
+from demo_guest import Results, build_workload_initrd, stream_lines  # noqa: E402
 
 KEMU = os.environ.get("KEMU", "build/kemu-system-x86_64")
 DEMO = os.environ.get("KEMU_DEMO_DIR", os.path.join(os.path.dirname(KEMU), "demo"))
@@ -31,21 +31,11 @@ def boot(extra, cmd, initrd=None):
             "-append", f'console=ttyS0 kemu.test=1 kemu.cmd="{cmd}"'] + extra
     p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
-    lines = []
-    start = time.monotonic()
-    buf = b""
-    while True:
-        if time.monotonic() - start > TIMEOUT:
-            p.kill()
-            p.wait()
-            return None, lines
-        chunk = p.stdout.read1(4096)
-        if not chunk:
-            break
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            lines.append((time.monotonic(), line.decode(errors="replace").rstrip("\r")))
+    lines, why = stream_lines(p, TIMEOUT)
+    if why == "timeout":
+        p.kill()
+        p.wait()
+        return None, lines
     return p.wait(), lines
 
 

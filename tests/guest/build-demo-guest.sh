@@ -9,8 +9,11 @@
 # shell on the console or, with kemu.test=1 on the kernel command line,
 # runs kemu.cmd="..." (if given), prints "KEMU-DEMO: done" and powers off
 # (poweroff -f; the emulator exits with status 0 through ACPI S5).
-# The virtio_blk, virtio_net, virtio_pci, ext4, ata_piix, sd_mod, sr_mod,
-# isofs and e1000 modules (with their
+# OUTDIR/rootfs.ext4 holds the same tree as an ext4 disk: with
+# kemu.root=/dev/vda the initramfs mounts it and continues there
+# (/bootcount.sh N counts boots in /var/bootcount and reboots until N).
+# The virtio_blk, virtio_net, virtio_pci, ext4 (+crc32c_generic), ata_piix,
+# sd_mod, sr_mod, isofs, e1000 and uhci-hcd modules (with their
 # dependencies from modules.dep) are included and loaded when present.
 # Missing packages (linux-image-amd64, busybox-static, cpio) are installed
 # with apt-get when running as root.
@@ -85,7 +88,7 @@ fi
 MODDIR=/lib/modules/$KVER
 : > etc/kemu-modules
 if [ -r "$MODDIR/modules.dep" ]; then
-    for want in virtio_pci virtio_blk virtio_net ext4 ata_piix sd_mod sr_mod isofs e1000; do
+    for want in virtio_pci virtio_blk virtio_net ext4 crc32c_generic ata_piix sd_mod sr_mod isofs e1000 uhci-hcd; do
         line=$(grep -E "/$want\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" || true)
         [ -n "$line" ] || continue
         mod=${line%%:*}
@@ -133,6 +136,22 @@ for pass in 1 2 3; do
 done
 echo "KEMU-DEMO: modules loaded: $nmod"
 cmdline=$(cat /proc/cmdline)
+# kemu.root=DEV: continue on the ext4 root disk (rootfs.ext4) with its /init
+root=$(echo "$cmdline" | sed -n 's/.*kemu\.root=\([^ ]*\).*/\1/p')
+if [ -n "$root" ] && [ ! -e /kemu-rootdisk ]; then
+    mkdir -p /newroot
+    if mount -t ext4 "$root" /newroot; then
+        echo "KEMU-DEMO: switching to root $root"
+        umount /dev/pts /tmp 2>/dev/null
+        mount --move /dev /newroot/dev
+        umount /proc /sys
+        exec switch_root /newroot /init
+    fi
+    echo "KEMU-DEMO: cannot mount root $root"
+    poweroff -f
+    sleep 10
+fi
+[ -e /kemu-rootdisk ] && echo "KEMU-DEMO: running from the root disk"
 case " $cmdline " in
 *" kemu.test=1 "*)
     cmd=$(echo "$cmdline" | sed -n 's/.*kemu\.cmd="\([^"]*\)".*/\1/p')
@@ -161,6 +180,21 @@ cat > etc/profile <<'EOF'
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 PS1='kemu-demo:\w# '
 EOF
+# boot counter for reboot tests on the root disk: kemu.cmd="sh /bootcount.sh N"
+# increments /var/bootcount and reboots until it reaches N
+cat > bootcount.sh <<'EOF'
+n=$(cat /var/bootcount 2>/dev/null || echo 0)
+n=$((n + 1))
+echo $n > /var/bootcount
+sync
+echo "KEMU-DEMO: boot count $n"
+if [ "$n" -lt "${1:-2}" ]; then
+    echo "KEMU-DEMO: rebooting"
+    reboot -f
+    sleep 10
+fi
+EOF
+mkdir -p var
 echo "root:x:0:0:root:/root:/bin/sh" > etc/passwd
 echo "root:x:0:" > etc/group
 
@@ -174,6 +208,20 @@ rm -f "$STAGE.list"
 gzip -n -9 < "$STAGE.cpio" > "$OUTDIR/initramfs.cpio.gz.tmp"
 rm -f "$STAGE.cpio"
 mv "$OUTDIR/initramfs.cpio.gz.tmp" "$OUTDIR/initramfs.cpio.gz"
+
+# ---- the same tree as an ext4 root disk (kemu.root=/dev/vda), when
+# mkfs.ext4 can populate one (e2fsprogs >= 1.43, -d)
+if command -v mkfs.ext4 >/dev/null 2>&1; then
+    touch kemu-rootdisk
+    rm -f "$OUTDIR/rootfs.ext4"
+    if mkfs.ext4 -q -F -L kemu-root -d "$STAGE" "$OUTDIR/rootfs.ext4.tmp" 64M 2>/dev/null; then
+        mv "$OUTDIR/rootfs.ext4.tmp" "$OUTDIR/rootfs.ext4"
+        echo "$OUTDIR/rootfs.ext4 (ext4 root disk)"
+    else
+        rm -f "$OUTDIR/rootfs.ext4.tmp"
+    fi
+    rm -f kemu-rootdisk
+fi
 cp "$KERNEL" "$OUTDIR/vmlinuz.tmp"
 chmod 644 "$OUTDIR/vmlinuz.tmp"
 mv "$OUTDIR/vmlinuz.tmp" "$OUTDIR/vmlinuz"
