@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "hw/ide/ide-internal.h"
+#include "hw/machine.h"
 #include "util/module.h"
 
 /* ---- property types QEMU has and the generic set lacks ---- */
@@ -258,6 +259,18 @@ static bool ide_dev_realize(DeviceState *dev, bool is_cd, Error **errp)
     }
     if (d->write_cache != ON_OFF_AUTO_AUTO) {
         blk_set_enable_write_cache(d->blk, d->write_cache == ON_OFF_AUTO_ON);
+    }
+
+    /* the firmware path SeaBIOS matches in fw_cfg "bootorder" */
+    int devfn = bus->pci->devfn;
+    char *fw_path = PCI_FUNC(devfn)
+        ? g_strdup_printf("/pci@i0cf8/ide@%x,%x/drive@%d/disk@%u", PCI_SLOT(devfn), PCI_FUNC(devfn),
+                          bus->index, unit)
+        : g_strdup_printf("/pci@i0cf8/ide@%x/drive@%d/disk@%u", PCI_SLOT(devfn), bus->index, unit);
+    bool ok = boot_device_add(d->bootindex, fw_path, errp);
+    g_free(fw_path);
+    if (!ok) {
+        return false;
     }
 
     IDEState *s = &bus->ifs[unit];

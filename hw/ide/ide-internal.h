@@ -167,6 +167,7 @@ struct IDEState {
 struct IDEBus {
     Bus *qbus;
     IDEState ifs[2];
+    int index;                 /* channel of the controller: 0 primary, 1 secondary */
     int cur;                   /* selected unit */
     uint8_t devctl;
     bool irq_pending;

@@ -140,11 +140,15 @@ def make_iso(path, files, boot=None):
         f.write(img)
 
 
-# Real-mode boot code: DS=0, print "BOOT-OK\n" on port 0xe9, then write 1
-# to isa-debug-exit (0x501): the emulator exits with status 3.
-BOOT_CODE = bytes([0x31, 0xC0, 0x8E, 0xD8, 0xFC, 0xBE, 0x1A, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x04,
-                   0xE6, 0xE9, 0xEB, 0xF7, 0xBA, 0x01, 0x05, 0xB0, 0x01, 0xEE, 0xF4, 0xEB, 0xFD]) \
-    + b"BOOT-OK\n\0"
+def boot_code(msg):
+    """Real-mode boot code: DS=0, print msg on port 0xe9, then write 1 to
+    isa-debug-exit (0x501): the emulator exits with status 3."""
+    return bytes([0x31, 0xC0, 0x8E, 0xD8, 0xFC, 0xBE, 0x1A, 0x7C, 0xAC, 0x84, 0xC0, 0x74, 0x04,
+                  0xE6, 0xE9, 0xEB, 0xF7, 0xBA, 0x01, 0x05, 0xB0, 0x01, 0xEE, 0xF4, 0xEB,
+                  0xFD]) + msg + b"\0"
+
+
+BOOT_CODE = boot_code(b"BOOT-OK\n")
 
 
 def make_images(d):
@@ -152,6 +156,8 @@ def make_images(d):
     with open(os.path.join(d, "boot.img"), "wb") as f:
         f.write(mbr + bytes(1024 * 1024 - 512))
     make_iso(os.path.join(d, "boot.iso"), {"HELLO.TXT": b"hello\n"}, BOOT_CODE.ljust(2048, b"\0"))
+    make_iso(os.path.join(d, "cdmsg.iso"), {"HELLO.TXT": b"hello\n"},
+             boot_code(b"BOOT-OK from the CD\n").ljust(2048, b"\0"))
     make_iso(os.path.join(d, "data.iso"), {"HELLO.TXT": b"hello from the kemu cd\n",
                                            "BIG.BIN": bytes(range(256)) * 4096})
 
@@ -215,6 +221,8 @@ ERRORS = [
      "-device ide-hd,drive=d0,min_io_size=64M: min_io_size must not exceed 65535 logical blocks"),
     ("D -device ide-hd,drive=d0,opt_io_size=1000",
      "-device ide-hd,drive=d0,opt_io_size=1000: opt_io_size must be a multiple of logical_block_size"),
+    ("D E -device ide-hd,drive=d0,bootindex=1 -device ide-hd,drive=d1,bootindex=1",
+     "-device ide-hd,drive=d1,bootindex=1: The bootindex 1 has already been used"),
     ("D -device ide-hd,drive=d0,werror=stop,rerror=enospc,write-cache=off,wwn=5,serial=abc,model=x,ver=1,"
      "physical_block_size=4096,rotation_rate=7200", ""),
 ]
@@ -268,6 +276,21 @@ def boot_cases(d):
     ]
 
 
+def bootindex_cases(d):
+    """(name, args, expected message): bootindex decides between a bootable
+    disk and a bootable CD, whatever -boot says."""
+    img, iso = os.path.join(d, "boot.img"), os.path.join(d, "cdmsg.iso")
+    drives = ["-drive", f"file={img},format=raw,if=none,id=hd",
+              "-drive", f"file={iso},format=raw,if=none,id=cd,media=cdrom"]
+    return [
+        ("bootindex picks the CD", drives + ["-device", "ide-hd,drive=hd,bootindex=2",
+                                             "-device", "ide-cd,drive=cd,bootindex=1"], "BOOT-OK from the CD"),
+        ("bootindex picks the disk", drives + ["-device", "ide-hd,drive=hd,bootindex=1",
+                                               "-device", "ide-cd,drive=cd,bootindex=2", "-boot", "d"],
+         "BOOT-OK\n"),
+    ]
+
+
 def seabios_boot(binary, args, accel, d):
     log = os.path.join(d, "debugcon.txt")
     if os.path.exists(log):
@@ -289,6 +312,15 @@ def start_seabios(d, accel):
             ok = ok and qrc == rc and ("BOOT-OK" in qtext)
             detail += f" (QEMU rc {qrc})"
         r.check(f"SeaBIOS boots from {name} ({accel})", ok, detail)
+    for name, args, msg in bootindex_cases(d):
+        rc, text, out = seabios_boot(KEMU, args, accel, d)
+        ok = rc == 3 and text.endswith(msg) if msg.endswith("\n") else rc == 3 and msg in text
+        detail = f"rc {rc} debugcon {text[-200:]!r} {out[-300:]!r}"
+        if QEMU:
+            qrc, qtext, _ = seabios_boot(QEMU, args, accel, d)
+            ok = ok and qrc == rc and qtext.endswith(text[-30:])
+            detail += f" (QEMU rc {qrc} {qtext[-60:]!r})"
+        r.check(f"SeaBIOS: {name} ({accel})", ok, detail)
 
 
 # ---------------------------------------------------------------- 3. tray
