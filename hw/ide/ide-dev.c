@@ -290,6 +290,16 @@ static bool ide_dev_realize(DeviceState *dev, bool is_cd, Error **errp)
     s->discard = !is_cd && d->discard_granularity != 0;
     d->unit = unit;
     ide_unit_attach(s, d, is_cd);
+    if (!is_cd) {
+        /* what QEMU shows in info qtree after realize: the geometry in use
+         * and the BIOS translation "auto" resolved (none fits CHS, else lba) */
+        d->cyls = s->cyls;
+        d->heads = s->heads;
+        d->secs = s->secs;
+        if (d->chs_trans == 0) {
+            d->chs_trans = s->cyls <= 1024 && s->heads <= 16 && s->secs <= 63 ? 1 : 2;
+        }
+    }
     blk_set_dev_ops(d->blk, is_cd ? &ide_cd_ops : &ide_hd_ops, s);
     return true;
 }

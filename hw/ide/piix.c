@@ -143,7 +143,7 @@ static bool piix_ide_realize(DeviceState *dev, Error **errp)
         ide_bus_init(bus, pci, first + i);
         bus->index = i;
         bus->irq = isa_get_irq(irqs[i]);
-        mr_init_io(&bus->cmd_io, i ? "ide" : "ide", &ide_cmd_ops, bus, 8);
+        mr_init_io(&bus->cmd_io, "ide", &ide_cmd_ops, bus, 8);
         mr_init_io(&bus->ctl_io, "ide", &ide_ctl_ops, bus, 1);
         memory_begin();
         mr_add_subregion(system_io, cmd_base[i], &bus->cmd_io, 0);

@@ -22,6 +22,7 @@
 Environment: KEMU, QEMU ("none" skips the comparisons), KEMU_DEMO_DIR.
 Standard library only. Prints 'N passed, N failed'; exit 1 on failure.
 """
+import json
 import os
 import re
 import shutil
@@ -370,6 +371,30 @@ def start_tray(d):
                 "\n".join(l for l in qlines if l not in lines))
 
 
+PCI_ENTRY = {"bus": 0, "slot": 1, "function": 1, "irq_pin": 0, "qdev_id": "",
+             "class_info": {"class": 257, "desc": "IDE controller"},
+             "id": {"device": 28688, "subsystem": 4352, "subsystem-vendor": 6900, "vendor": 32902},
+             "regions": [{"address": -1, "bar": 4, "size": 16, "type": "io"}]}
+
+
+def pci_entry(binary):
+    rc, out = run(binary, ["-nodefaults", "-display", "none", "-S", "-qmp", "stdio"],
+                  b'{"execute":"qmp_capabilities"}{"execute":"query-pci"}{"execute":"quit"}', 20)
+    for line in out.splitlines():
+        if '"return": [' in line:
+            for dev in json.loads(line)["return"][0]["devices"]:
+                if dev["slot"] == 1 and dev["function"] == 1:
+                    return dev
+    return None
+
+
+def start_pci():
+    mine = pci_entry(KEMU)
+    r.check("query-pci: piix3-ide at 00:01.1 even with -nodefaults", mine == PCI_ENTRY, mine)
+    if QEMU:
+        r.check("query-pci: 00:01.1 as on QEMU", mine == pci_entry(QEMU), mine)
+
+
 # ---------------------------------------------------------------- 4. abuse
 
 def start_abuse(d, accel):
@@ -597,6 +622,7 @@ def main():
         accel = "kvm" if kvm_usable() else "tcg"
         start_seabios(d, accel)
         start_tray(d)
+        start_pci()
         start_abuse(d, accel)
         if QEMU_IMG and QEMU_IO and shutil.which("cpio"):
             start_linux(d, pio=False)
