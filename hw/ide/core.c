@@ -86,7 +86,9 @@ void ide_req_submit(IDEState *s, IDERequest *r)
 {
     r->gen = s->gen;
     s->req = r;
-    s->status |= ST_BSY;
+    if (!r->is_dma) {
+        s->status |= ST_BSY;             /* DMA shows DRQ, not BSY (as QEMU) */
+    }
     switch (r->type) {
     case REQ_READ:
         blk_aio_preadv(s->blk, r->offset, &r->qiov, ide_req_cb, r);

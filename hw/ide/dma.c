@@ -219,6 +219,7 @@ static void trim_next(IDEState *s)
         }
         IDERequest *r = ide_req_new(s, REQ_DISCARD, lba * IDE_SECTOR_SIZE, trim_done);
         r->bytes = (size_t)n * IDE_SECTOR_SIZE;
+        r->is_dma = true;
         ide_req_submit(s, r);
         return;
     }

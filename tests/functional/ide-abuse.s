@@ -4,8 +4,9 @@
 # command to an absent unit, points DMA at MMIO, unassigned space and past
 # the end of RAM, puts the PRD table at the top of the address space, gives
 # a table without an end, asks for 32 MiB past the end of the disk, sends
-# commands while DRQ is up, stops the engine mid-transfer, sends an ATAPI
-# packet with a zero byte count, then 40000 random register accesses.
+# commands while DRQ is up, stops the engine mid-transfer, resets the
+# channel while a DMA into MMIO runs, sends an ATAPI packet with a zero
+# byte count, then 40000 random register accesses.
 # Every wait is bounded; the emulator must survive; exit 0x10 at the end.
     .include "common.inc"
 
@@ -148,6 +149,29 @@ main:
     call soft_reset
     PRINT "stop-mid-dma "
     call report
+    # 9b. reset the channel while a DMA into MMIO is still running
+    movl $0xfec00000, %eax
+    movl $0x80000000, %ecx
+    call set_prd
+    movl $PRDTAB, %eax
+    call bm_table
+    movl $128, %ecx
+    xorl %ebx, %ebx
+    call lba28
+    movb $0xc8, %al
+    movw $CMD0+7, %dx
+    outb %al, %dx
+    movb $0x09, %al
+    movw $BM0, %dx
+    outb %al, %dx
+    movw $CTL0, %dx
+    movb $0x04, %al
+    outb %al, %dx
+    xorb %al, %al
+    outb %al, %dx
+    call wait_ready
+    PRINT "reset-mid-dma "
+    call report
     # 10. ATAPI: byte count 0, READ(10), then junk packets
     movb $0xa0, %al
     movw $CMD1+6, %dx
@@ -230,16 +254,23 @@ main:
     PRINTLN "ide-abuse survived"
     EXIT EXIT_PASS
 
-# wait until BSY is clear (bounded)
+# wait until BSY is clear and the DMA engine is idle or has interrupted
+# (bounded; during DMA the drive shows DRQ, not BSY)
 wait_ready:
     pushl %ecx
     pushl %edx
-    movl $3000000, %ecx
-    movw $CTL0, %dx
-1:  inb %dx, %al
+    movl $1000000, %ecx
+1:  movw $CTL0, %dx
+    inb %dx, %al
     testb $0x80, %al
+    jnz 3f
+    movw $BM0+2, %dx
+    inb %dx, %al
+    testb $0x01, %al
     jz 2f
-    loop 1b
+    testb $0x04, %al
+    jnz 2f
+3:  loop 1b
 2:  popl %edx
     popl %ecx
     ret
@@ -258,6 +289,11 @@ wait_ready1:
     ret
 
 soft_reset:
+    xorb %al, %al                   # stop both engines first
+    movw $BM0, %dx
+    outb %al, %dx
+    movw $BM1, %dx
+    outb %al, %dx
     movw $CTL0, %dx
     movb $0x04, %al
     outb %al, %dx
