@@ -100,6 +100,10 @@ static const MemoryRegionOps ide_ctl_ops = {
 static void piix_ide_reset(DeviceState *dev)
 {
     PIIXIDEState *d = (PIIXIDEState *)dev;
+    /* System reset runs in the main loop: let DMA still in flight land
+     * before the guest's memory is handed to the firmware again (QEMU
+     * drains every block device on reset, too). */
+    blk_drain_all();
     for (int i = 0; i < 2; i++) {
         ide_bus_reset(&d->bus[i]);
     }

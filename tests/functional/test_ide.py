@@ -483,7 +483,7 @@ def reference_image(path):
     return pat, img
 
 
-def linux_boot(d, pio, enospc, raw_dir, initrd):
+def linux_boot(d, pio, enospc, raw_dir, initrd, mode):
     """Boot the guest on a raw (in raw_dir), a qcow2 and a CD image; with
     enospc, watch QMP for the write error and let the VM go on. Returns
     (exit status, serial output)."""
@@ -510,11 +510,11 @@ def linux_boot(d, pio, enospc, raw_dir, initrd):
         if enospc:
             ev = q.wait_event("BLOCK_IO_ERROR", timeout=300)
             data = ev["data"] if ev else {}
-            r.check("werror=enospc: BLOCK_IO_ERROR stop on the full disk",
+            r.check(f"werror=enospc ({mode}): BLOCK_IO_ERROR stop on the full disk",
                     data.get("device") == "ide0-hd0" and data.get("operation") == "write"
                     and data.get("action") == "stop" and data.get("nospace") is True, ev)
             st = q.command("query-status")
-            r.check("werror=enospc: the VM stopped with io-error",
+            r.check(f"werror=enospc ({mode}): the VM stopped with io-error",
                     st.get("status") == "io-error" and not st.get("running"), st)
             subprocess.run(["mount", "-o", "remount,size=128M", raw_dir], check=True)
             q.command("cont")
@@ -542,16 +542,16 @@ def start_linux(d, pio):
     initrd = os.path.join(d, "initrd.gz")
     with open(os.path.join(DEMO, "initramfs.cpio.gz"), "rb") as f, open(initrd, "wb") as o:
         o.write(f.read() + extra)
-    # DMA run: the raw disk lives on a 2 MiB tmpfs (when we may mount one),
+    # The raw disk lives on a 2 MiB tmpfs (when we may mount one),
     # so the guest's writes hit ENOSPC: werror=enospc (the default) stops
     # the VM, and after the tmpfs grows `cont` retries the failed request.
     enospc_dir = os.path.join(d, "small-fs")
     os.makedirs(enospc_dir, exist_ok=True)
-    enospc = not pio and os.geteuid() == 0 and subprocess.run(
+    enospc = os.geteuid() == 0 and subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=2M", "tmpfs", enospc_dir],
         capture_output=True).returncode == 0
     try:
-        rc, out = linux_boot(d, pio, enospc, enospc_dir if enospc else d, initrd)
+        rc, out = linux_boot(d, pio, enospc, enospc_dir if enospc else d, initrd, mode)
     finally:
         if enospc:
             shutil.copy(os.path.join(enospc_dir, "disk.raw"), os.path.join(d, "disk.raw"))
