@@ -136,7 +136,11 @@ static bool device_add_opts(KVDict *opts, Error **errp)
         error_setg(errp, "Duplicate device ID '%s'", id);
         return false;
     }
-    return dev_create_from_opts(opts, errp) != NULL;
+    DeviceState *dev = dev_create_from_opts(opts, errp);
+    if (dev && bus->hotplug) {
+        bus->hotplug(bus, dev);          /* tell the guest (ACPI PCI hotplug) */
+    }
+    return dev != NULL;
 }
 
 static JsonValue *qmp_device_add(Monitor *mon, JsonObject *args, Error **errp)
@@ -280,18 +284,31 @@ static JsonValue *qmp_device_del(Monitor *mon, JsonObject *args, Error **errp)
         error_setg(errp, "Bus '%s' does not support hotplugging", dev->parent_bus->name);
         return NULL;
     }
-    /* A hotpluggable bus unplugs at once (no guest handshake yet). */
-    g_autofree char *dev_id = g_strdup(dev->id);
-    g_autofree char *dev_path = g_strdup(dev->canonical_path);
-    dev_unrealize(dev);
-    dev_free(dev);
-    JsonObject *data = json_object_new();
-    if (dev_id) {
-        json_object_set_str(data, "device", dev_id);
+    if (dev->parent_bus->unplug_request) {
+        /* the guest ejects the device; DEVICE_DELETED follows then */
+        if (dev->parent_bus->unplug_request(dev->parent_bus, dev, errp)) {
+            dev->unplug_pending = true;
+        }
+        return NULL;
     }
-    json_object_set_str(data, "path", dev_path);
-    qmp_event_send("DEVICE_DELETED", data);
+    qdev_unplug_complete(dev);
     return NULL;
+}
+
+/* DEVICE_DELETED as QEMU sends it: a virtio proxy's backend child first. */
+static void device_deleted(const char *id, const char *path, const char *type)
+{
+    if (g_str_has_prefix(type, "virtio-")) {
+        JsonObject *b = json_object_new();
+        json_object_set(b, "path", json_string_take(g_strdup_printf("%s/virtio-backend", path)));
+        qmp_event_send("DEVICE_DELETED", b);
+    }
+    JsonObject *data = json_object_new();
+    if (id) {
+        json_object_set_str(data, "device", id);
+    }
+    json_object_set_str(data, "path", path);
+    qmp_event_send("DEVICE_DELETED", data);
 }
 
 /* ------------------------------------------------ query-cpu-definitions */
@@ -360,4 +377,5 @@ static const MonCmd device_cmds[] = {
 MODULE_INIT(device_cmds_register)
 {
     mon_cmds_register(device_cmds);
+    qdev_deleted_hook = device_deleted;
 }

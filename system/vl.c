@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include "chardev/char.h"
+#include "hw/display.h"
 #include "hw/machine.h"
 #include "hw/qdev.h"
 #include "kemu-config.h"
@@ -28,6 +29,7 @@
 #include "system/options.h"
 #include "system/runstate.h"
 #include "system/vl.h"
+#include "ui/display.h"
 #include "util/cutils.h"
 #include "util/kvopts.h"
 
@@ -50,6 +52,7 @@ typedef struct Config {
     const char *pidfile;
     const char *display;
     const char *vga;
+    const char *vnc;
     const char *rtc;
     bool nographic, daemonize, freeze, nodefaults, no_hpet, no_acpi, snapshot, usb;
     GArray *serials;                /* OptArg */
@@ -440,6 +443,7 @@ static void parse_args(int argc, char **argv, Config *c)
         case OPT_NOGRAPHIC: c->nographic = true; break;
         case OPT_DISPLAY: c->display = arg; break;
         case OPT_VGA: c->vga = arg; break;
+        case OPT_VNC: c->vnc = arg; break;
         case OPT_SERIAL: opt_push(c->serials, a, arg); break;
         case OPT_CHARDEV: opt_push(c->chardevs, a, arg); break;
         case OPT_MON: opt_push(c->mons, a, arg); break;
@@ -953,22 +957,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "Use -machine help to list supported machines\n");
         exit(1);
     }
-    if (c.display) {
-        KVDict *d = kv_parse(c.display, "type", NULL);
-        const char *dt = d ? kv_peek(d, "type") : NULL;
-        if (!dt || strcmp(dt, "none")) {
-            /* kemu has no graphical display: like a QEMU built without it */
-            loc_set_option("-display", c.display);
-            error_report("Parameter 'type' does not accept value '%s'", dt ? dt : c.display);
-            exit(1);
-        }
-        kv_free(d);
+    /* -display / -vnc / -nographic (ui/display.c) and -vga (hw/display) */
+    display_configure(c.display, c.vnc, c.nographic);
+    if (c.vga) {
+        vga_interface_check(c.vga);
     }
-    if (c.vga && strcmp(c.vga, "none")) {
-        loc_set_option("-vga", c.vga);
-        error_report("%s not available", c.vga);
-        exit(1);
-    }
+    vga_interface_type = c.vga ? c.vga : c.nodefaults ? "none" : NULL;
     refuse_unsupported(&c);
     create_objects(&c);
     open_drives(&c, mc);
@@ -1012,6 +1006,7 @@ int main(int argc, char **argv)
     }
     loc_clear();
     machine_done(m);
+    display_start();
 
     qemu_system_reset(SHUTDOWN_CAUSE_NONE);
     if (n_cpus) {

@@ -139,6 +139,54 @@ static Aml *build_isa(const AcpiConfig *cfg)
     return isa;
 }
 
+/*
+ * ACPI PCI hotplug (QEMU's interface, hw/acpi/pcihp.c): the PCST/SEJ
+ * registers, one Device per hotpluggable slot (named S<devfn>, _SUN =
+ * slot, _EJ0 writes the slot bit to B0EJ), DVNT notifying each slot whose
+ * bit is set in Arg0 with event Arg1, and PCNT (called from \_GPE._E01)
+ * sending Device Check (1) for PCIU and Eject Request (3) for PCID.
+ */
+static void build_pci_hotplug(Aml *pci0, const AcpiConfig *cfg)
+{
+    aml_append(pci0, aml_operation_region("PCST", AML_SYSTEM_IO, 0xae00, 0x08));
+    Aml *f = aml_field("PCST", AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_AS_ZEROS);
+    aml_append(f, aml_named_field("PCIU", 32));
+    aml_append(f, aml_named_field("PCID", 32));
+    aml_append(pci0, f);
+    aml_append(pci0, aml_operation_region("SEJ_", AML_SYSTEM_IO, 0xae08, 0x04));
+    f = aml_field("SEJ_", AML_FIELD_DWORD_ACC | AML_FIELD_WRITE_AS_ZEROS);
+    aml_append(f, aml_named_field("B0EJ", 32));
+    aml_append(pci0, f);
+
+    Aml *dvnt = aml_method("DVNT", 2, false);
+    for (int slot = 0; slot < 32; slot++) {
+        if (cfg->board_slots & (1u << slot)) {
+            continue;
+        }
+        char name[8];
+        snprintf(name, sizeof(name), "S%02X", slot << 3);
+        Aml *dev = aml_device(name);
+        aml_append(dev, aml_name_decl("_ADR", aml_int((uint64_t)slot << 16)));
+        aml_append(dev, aml_name_decl("_SUN", aml_int(slot)));
+        Aml *ej0 = aml_method("_EJ0", 1, false);
+        aml_append(ej0, aml_store(aml_int(1ull << slot), aml_name("B0EJ")));
+        aml_append(dev, ej0);
+        aml_append(pci0, dev);
+
+        Aml *cond = aml_if(aml_and(aml_arg(0), aml_int(1ull << slot)));
+        aml_append(cond, aml_notify(aml_name(name), aml_arg(1)));
+        aml_append(dvnt, cond);
+    }
+    aml_append(pci0, dvnt);
+
+    Aml *pcnt = aml_method("PCNT", 0, false);
+    Aml *up[] = { aml_name("PCIU"), aml_int(1) };
+    Aml *down[] = { aml_name("PCID"), aml_int(3) };
+    aml_append(pcnt, aml_call("DVNT", up, 2));
+    aml_append(pcnt, aml_call("DVNT", down, 2));
+    aml_append(pci0, pcnt);
+}
+
 static Aml *build_pci0(const AcpiConfig *cfg)
 {
     Aml *pci0 = aml_device("PCI0");
@@ -158,6 +206,9 @@ static Aml *build_pci0(const AcpiConfig *cfg)
     aml_append(crs, aml_io(0x0510, 0x0510, 0x01, 0x0c));
     aml_append(fwcf, aml_name_decl("_CRS", crs));
     aml_append(pci0, fwcf);
+    if (cfg->pci_hotplug) {
+        build_pci_hotplug(pci0, cfg);
+    }
     return pci0;
 }
 
@@ -208,6 +259,15 @@ GByteArray *acpi_build_dsdt_body(const AcpiConfig *cfg)
     }
     aml_append(sb, build_cpus(cfg));
     aml_append(dsdt, sb);
+    if (cfg->pci_hotplug) {
+        /* GPE0 bit 1: the PCI hotplug event */
+        Aml *gpe = aml_scope("\\_GPE");
+        aml_append(gpe, aml_name_decl("_HID", aml_string("ACPI0006")));
+        Aml *e01 = aml_method("_E01", 0, false);
+        aml_append(e01, aml_call("\\_SB.PCI0.PCNT", NULL, 0));
+        aml_append(gpe, e01);
+        aml_append(dsdt, gpe);
+    }
 
     /* Sleep states: S4 (SLP_TYP 2, QEMU's s4_val) and S5 (SLP_TYP 0).
      * No _S3: kemu has no suspend-to-RAM. */

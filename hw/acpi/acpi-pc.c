@@ -10,6 +10,7 @@
 #include "hw/acpi/acpi.h"
 #include "hw/fw_cfg.h"
 #include "hw/machine.h"
+#include "hw/pci.h"
 #include "hw/qdev.h"
 
 static long dev_prop_long(DeviceState *dev, const char *name, long def)
@@ -49,6 +50,16 @@ static void add_serial(DeviceState *dev, void *opaque)
     cfg->serial[n].irq = irq >= 0 && irq < 16 ? (uint8_t)irq : irqs[index];
 }
 
+/* PCI slots holding devices the board created cannot be hot-unplugged. */
+static void add_board_slot(DeviceState *dev, void *opaque)
+{
+    AcpiConfig *cfg = opaque;
+    if (dev->parent_bus && !strcmp(dev->parent_bus->type, "PCI") && dev->canonical_path &&
+        g_str_has_prefix(dev->canonical_path, "/machine/unattached/")) {
+        cfg->board_slots |= 1u << PCI_SLOT(((PCIDevice *)dev)->devfn);
+    }
+}
+
 void acpi_config_from_machine(Machine *m, AcpiConfig *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -68,6 +79,9 @@ void acpi_config_from_machine(Machine *m, AcpiConfig *cfg)
     cfg->below_4g_mem_size = m->below_4g_mem_size;
     cfg->above_4g_mem_size = m->above_4g_mem_size;
     dev_foreach(add_serial, cfg);
+    cfg->pci_hotplug = m->pci_bus && m->pci_bus->hotpluggable;
+    cfg->board_slots = 1u << 0 | 1u << 1;          /* host bridge, PIIX */
+    dev_foreach(add_board_slot, cfg);
 }
 
 void acpi_setup_fw_cfg(Machine *m, FWCfgState *fw_cfg)

@@ -436,3 +436,113 @@ Aml *aml_qword_memory(AmlCacheable c, uint64_t min, uint64_t max)
 {
     return aml_addr_space(0x8a, 8, 0, (uint8_t)(0x01 | (c << 1)), min, max);
 }
+
+/* ---- control flow, operators and fields (ACPI 6.4 §20.2.5, §19.6) ---- */
+
+/* A RAW term: opcode bytes followed by already encoded operands. */
+static Aml *aml_op(const uint8_t *ops, int nops, Aml *const *args, int nargs)
+{
+    Aml *a = aml_new(AML_K_RAW, 0, 0);
+    g_byte_array_append(a->body, ops, nops);
+    for (int i = 0; i < nargs; i++) {
+        aml_encode(args[i], a->body);
+        aml_free(args[i]);
+    }
+    return a;
+}
+
+Aml *aml_arg(int n)
+{
+    g_assert(n >= 0 && n <= 6);
+    uint8_t op = (uint8_t)(0x68 + n);              /* Arg0Op..Arg6Op */
+    return aml_op(&op, 1, NULL, 0);
+}
+
+Aml *aml_local(int n)
+{
+    g_assert(n >= 0 && n <= 7);
+    uint8_t op = (uint8_t)(0x60 + n);              /* Local0Op..Local7Op */
+    return aml_op(&op, 1, NULL, 0);
+}
+
+Aml *aml_store(Aml *val, Aml *target)
+{
+    static const uint8_t op = 0x70;                /* StoreOp TermArg SuperName */
+    Aml *args[] = { val, target };
+    return aml_op(&op, 1, args, 2);
+}
+
+Aml *aml_and(Aml *a, Aml *b)
+{
+    static const uint8_t op = 0x7b;                /* AndOp Operand Operand Target */
+    Aml *args[] = { a, b };
+    Aml *r = aml_op(&op, 1, args, 2);
+    put8(r->body, 0x00);                           /* NullName: no target */
+    return r;
+}
+
+Aml *aml_lequal(Aml *a, Aml *b)
+{
+    static const uint8_t op = 0x93;                /* LEqualOp */
+    Aml *args[] = { a, b };
+    return aml_op(&op, 1, args, 2);
+}
+
+Aml *aml_notify(Aml *object, Aml *value)
+{
+    static const uint8_t op = 0x86;                /* NotifyOp SuperName TermArg */
+    Aml *args[] = { object, value };
+    return aml_op(&op, 1, args, 2);
+}
+
+Aml *aml_call(const char *method, Aml *const *args, int nargs)
+{
+    Aml *a = aml_new(AML_K_RAW, 0, 0);
+    aml_append_namestring(a->body, method);        /* MethodInvocation */
+    for (int i = 0; i < nargs; i++) {
+        aml_encode(args[i], a->body);
+        aml_free(args[i]);
+    }
+    return a;
+}
+
+Aml *aml_if(Aml *predicate)
+{
+    Aml *a = aml_new(AML_K_PKG, 0, 0xa0);          /* IfOp PkgLength Predicate TermList */
+    aml_encode(predicate, a->head);
+    aml_free(predicate);
+    return a;
+}
+
+Aml *aml_operation_region(const char *name, AmlRegionSpace space, uint64_t offset,
+                          uint32_t len)
+{
+    Aml *a = aml_new(AML_K_RAW, 0, 0);
+    put8(a->body, AML_EXT_OP);
+    put8(a->body, 0x80);                           /* OpRegionOp */
+    aml_append_namestring(a->body, name);
+    put8(a->body, (uint8_t)space);
+    Aml *off = aml_int(offset), *l = aml_int(len);
+    aml_encode(off, a->body);
+    aml_encode(l, a->body);
+    aml_free(off);
+    aml_free(l);
+    return a;
+}
+
+Aml *aml_field(const char *region, uint8_t flags)
+{
+    Aml *a = aml_new(AML_K_PKG, AML_EXT_OP, 0x81); /* FieldOp PkgLength Name Flags List */
+    aml_append_namestring(a->head, region);
+    put8(a->head, flags);
+    return a;
+}
+
+Aml *aml_named_field(const char *name, unsigned bits)
+{
+    g_assert(strlen(name) == 4 && bits > 0 && bits < 0x40);
+    Aml *a = aml_new(AML_K_RAW, 0, 0);
+    g_byte_array_append(a->body, (const uint8_t *)name, 4);
+    put8(a->body, (uint8_t)bits);                  /* one-byte PkgLength: the width */
+    return a;
+}

@@ -330,6 +330,13 @@ void piix4_pm_connect_sci(DeviceState *pm, IrqHandler *fn, void *opaque, int n)
     irq_connect(&PIIX4_PM(pm)->sci, fn, opaque, n);
 }
 
+void piix4_pm_raise_gpe(void *opaque, uint8_t bits)
+{
+    PIIX4PMState *s = opaque;
+    s->gpe_sts[0] |= bits;
+    update_sci(s);
+}
+
 /* ---- power button, reset, realize ---- */
 
 static void piix4_pm_powerdown(Notifier *n, void *data)

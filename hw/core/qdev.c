@@ -264,6 +264,22 @@ void dev_unrealize(DeviceState *dev)
     dev->realized = false;
 }
 
+void (*qdev_deleted_hook)(const char *id, const char *path, const char *type);
+
+void qdev_unplug_complete(DeviceState *dev)
+{
+    char *id = g_strdup(dev->id);
+    char *path = g_strdup(dev->canonical_path);
+    const char *type = dev->cls->name;
+    dev_unrealize(dev);
+    dev_free(dev);
+    if (qdev_deleted_hook) {
+        qdev_deleted_hook(id, path, type);
+    }
+    g_free(id);
+    g_free(path);
+}
+
 DeviceState *dev_find_by_id(const char *id)
 {
     for (guint i = 0; devices && i < devices->len; i++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "chardev/char.h"
 #include "hw/acpi/acpi.h"
+#include "hw/acpi/pcihp.h"
 #include "hw/acpi/piix4.h"
 #include "hw/fw_cfg.h"
 #include "hw/i386/pc.h"
@@ -41,6 +42,8 @@ typedef struct PCState {
     DeviceState *rtc;
     DeviceState *pm;
     PCIDevice *piix3;
+    AcpiPciHpState pcihp;
+    Notifier pcihp_reset;
     uint64_t acpi_direct_gpa;        /* direct boot: where the ACPI tables go */
 } PCState;
 
@@ -291,6 +294,16 @@ static void pc_fw_cfg_finish(Machine *m)
     }
 }
 
+static void pc_pcihp_raise_gpe(void *pm)
+{
+    piix4_pm_raise_gpe(pm, ACPI_PCIHP_GPE_BIT);
+}
+
+static void pc_pcihp_reset(Notifier *n, void *data)
+{
+    acpi_pcihp_reset(&pc.pcihp);
+}
+
 bool pc_init(Machine *m, Error **errp)
 {
     if (!pc_memory_init(m, errp)) {
@@ -366,6 +379,10 @@ bool pc_init(Machine *m, Error **errp)
             return false;
         }
         piix4_pm_connect_sci(pc.pm, gsi_set_irq, m, 9);
+        /* ACPI PCI hotplug on pci.0 (device_add/device_del) */
+        acpi_pcihp_init(&pc.pcihp, m->pci_bus, pc_pcihp_raise_gpe, pc.pm);
+        pc.pcihp_reset.fn = pc_pcihp_reset;
+        qemu_register_reset_notifier(&pc.pcihp_reset);
     }
     if (m->usb) {
         DeviceState *uhci = dev_new("piix3-usb-uhci", errp);

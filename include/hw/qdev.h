@@ -65,6 +65,7 @@ struct DeviceState {
     Bus *parent_bus;
     GPtrArray *child_buses;
     bool realized;
+    bool unplug_pending;               /* device_del asked the guest; not gone yet */
 };
 
 struct Bus {
@@ -75,6 +76,10 @@ struct Bus {
     int max_dev;                       /* 0 = unlimited */
     bool (*plug)(Bus *bus, DeviceState *dev, Error **errp);
     bool hotpluggable;                 /* device_add/device_del after start-up (false: QEMU's "Bus 'x' does not support hotplugging") */
+    /* Hotplug controller hooks (NULL: plug/unplug happen at once). */
+    void (*hotplug)(Bus *bus, DeviceState *dev);             /* after a device_add realize */
+    bool (*unplug_request)(Bus *bus, DeviceState *dev, Error **errp);  /* device_del: ask the guest */
+    void *hotplug_opaque;
 };
 
 void device_class_register(const DeviceClass *cls);
@@ -91,6 +96,10 @@ bool dev_realize(DeviceState *dev, Bus *bus, Error **errp);  /* bus NULL: defaul
 void dev_unrealize(DeviceState *dev);
 /* Release the properties (drive, strings) and free an unrealized device. */
 void dev_free(DeviceState *dev);
+/* The guest (or the bus) finished an unplug: DEVICE_DELETED, unrealize, free. */
+void qdev_unplug_complete(DeviceState *dev);
+/* Set by the monitor: announce a deleted device (DEVICE_DELETED). */
+extern void (*qdev_deleted_hook)(const char *id, const char *path, const char *type);
 /* -device driver,k=v,... / QMP device_add. */
 DeviceState *dev_create_from_opts(KVDict *opts, Error **errp);
 DeviceState *dev_find_by_id(const char *id);

@@ -73,6 +73,8 @@ typedef struct AcpiConfig {
     uint64_t above_4g_mem_size;
     int n_serial;
     struct { int index; uint16_t iobase; uint8_t irq; } serial[ACPI_MAX_SERIAL];
+    bool pci_hotplug;               /* PCI0 slots with _EJ0 and the PCNT/_E01 methods */
+    uint32_t board_slots;           /* slots the board populated: no hotplug there */
 } AcpiConfig;
 
 /* The three fw_cfg files. */

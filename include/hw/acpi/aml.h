@@ -77,4 +77,21 @@ int64_t aml_pkglen_decode(const uint8_t *p, size_t avail, int *nbytes);
 /* Append a NameString ("\\_SB.PCI0", "^FOO", "_HID"). */
 void aml_append_namestring(GByteArray *out, const char *path);
 
+/* Control flow, operators and fields (enough for PCI hotplug methods). */
+typedef enum { AML_SYSTEM_MEMORY = 0, AML_SYSTEM_IO = 1 } AmlRegionSpace;
+#define AML_FIELD_DWORD_ACC     0x03
+#define AML_FIELD_WRITE_AS_ZEROS 0x40
+Aml *aml_arg(int n);
+Aml *aml_local(int n);
+Aml *aml_store(Aml *val, Aml *target);
+Aml *aml_and(Aml *a, Aml *b);                       /* And (a, b) without a target */
+Aml *aml_lequal(Aml *a, Aml *b);
+Aml *aml_notify(Aml *object, Aml *value);
+Aml *aml_call(const char *method, Aml *const *args, int nargs);
+Aml *aml_if(Aml *predicate);                        /* append the body to the result */
+Aml *aml_operation_region(const char *name, AmlRegionSpace space, uint64_t offset,
+                          uint32_t len);
+Aml *aml_field(const char *region, uint8_t flags);  /* append aml_named_field()s */
+Aml *aml_named_field(const char *name, unsigned bits);
+
 #endif

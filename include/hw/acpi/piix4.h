@@ -53,6 +53,8 @@ static inline PIIX4PMState *PIIX4_PM(DeviceState *dev)
 void piix4_pm_set_base(DeviceState *pm, uint16_t base);
 /* Connect the SCI output (e.g. gsi_set_irq, machine, 9). */
 void piix4_pm_connect_sci(DeviceState *pm, IrqHandler *fn, void *opaque, int n);
+/* Set GPE0_STS bits (low byte) and update the SCI (e.g. PCI hotplug). */
+void piix4_pm_raise_gpe(void *pm, uint8_t bits);
 /* Current PM timer value (24 bits), for tests. */
 uint32_t piix4_pm_timer_value(PIIX4PMState *s);
 
