@@ -160,6 +160,82 @@ static bool ide_dev_check_conf(IDEDevice *d, bool is_cd, Error **errp)
     return true;
 }
 
+/* ---- CHS geometry, as QEMU guesses it (hw/block/hd-geometry.c) ---- */
+
+enum { CHS_TRANS_AUTO, CHS_TRANS_NONE, CHS_TRANS_LBA, CHS_TRANS_LARGE };
+
+static int chs_auto_trans(uint32_t cyls, uint32_t heads, uint32_t secs)
+{
+    return cyls <= 1024 && heads <= 16 && secs <= 63 ? CHS_TRANS_NONE : CHS_TRANS_LBA;
+}
+
+/* The logical geometry an MBR partition table implies: heads and sectors
+ * from the end of the first partition that ends past head 0. */
+static bool guess_lchs_from_mbr(BlockBackend *blk, uint64_t nb_sectors,
+                                uint32_t *cyls, uint32_t *heads, uint32_t *secs)
+{
+    uint8_t buf[512];
+    /* a direct read on the node: blk_pread would run the main loop (and
+     * the monitors) in the middle of realize */
+    BlockDriverState *bs = blk_bs(blk);
+    if (!bs || bdrv_pread(bs, 0, buf, sizeof(buf)) < 0 || buf[510] != 0x55 || buf[511] != 0xaa) {
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        const uint8_t *p = buf + 0x1be + 16 * i;
+        uint32_t nr_sects = p[12] | (p[13] << 8) | (p[14] << 16) | ((uint32_t)p[15] << 24);
+        if (!nr_sects || !p[5]) {
+            continue;
+        }
+        uint32_t h = p[5] + 1, sec = p[6] & 63;
+        if (!sec) {
+            continue;
+        }
+        uint64_t c = nb_sectors / (h * sec);
+        if (c < 1 || c > 16383) {
+            continue;
+        }
+        *cyls = c;
+        *heads = h;
+        *secs = sec;
+        return true;
+    }
+    return false;
+}
+
+/* Fill cyls/heads/secs and resolve bios-chs-trans=auto the way QEMU does
+ * (info qtree then shows the values in use). */
+static void ide_guess_geometry(IDEDevice *d)
+{
+    if (d->cyls || d->heads || d->secs) {
+        if (d->chs_trans == CHS_TRANS_AUTO) {
+            d->chs_trans = chs_auto_trans(d->cyls, d->heads, d->secs);
+        }
+        return;
+    }
+    int64_t len = blk_getlength(d->blk);
+    uint64_t nb = len > 0 ? (uint64_t)len / IDE_SECTOR_SIZE : 0;
+    uint32_t c, h, sec;
+    int trans;
+    bool mbr = guess_lchs_from_mbr(d->blk, nb, &c, &h, &sec);
+    if (mbr && h <= 16) {
+        trans = CHS_TRANS_NONE;              /* the logical geometry is the physical one */
+    } else {
+        uint64_t cg = nb / (16 * 63);
+        c = cg > 16383 ? 16383 : cg < 2 ? 2 : cg;
+        trans = !mbr ? chs_auto_trans(c, 16, 63)
+                     : (uint64_t)c * 16 <= 131072 ? CHS_TRANS_LARGE : CHS_TRANS_LBA;
+        h = 16;
+        sec = 63;
+    }
+    d->cyls = c;
+    d->heads = h;
+    d->secs = sec;
+    if (d->chs_trans == CHS_TRANS_AUTO) {
+        d->chs_trans = trans;
+    }
+}
+
 static void hd_resize_cb(void *opaque)
 {
     IDEState *s = opaque;
@@ -289,17 +365,10 @@ static bool ide_dev_realize(DeviceState *dev, bool is_cd, Error **errp)
     s->wwn = d->wwn;
     s->discard = !is_cd && d->discard_granularity != 0;
     d->unit = unit;
-    ide_unit_attach(s, d, is_cd);
     if (!is_cd) {
-        /* what QEMU shows in info qtree after realize: the geometry in use
-         * and the BIOS translation "auto" resolved (none fits CHS, else lba) */
-        d->cyls = s->cyls;
-        d->heads = s->heads;
-        d->secs = s->secs;
-        if (d->chs_trans == 0) {
-            d->chs_trans = s->cyls <= 1024 && s->heads <= 16 && s->secs <= 63 ? 1 : 2;
-        }
+        ide_guess_geometry(d);
     }
+    ide_unit_attach(s, d, is_cd);
     blk_set_dev_ops(d->blk, is_cd ? &ide_cd_ops : &ide_hd_ops, s);
     return true;
 }

@@ -389,6 +389,55 @@ def pci_entry(binary):
     return None
 
 
+def mbr_image(path, end_head, end_sec, size):
+    """A disk whose MBR has one partition ending at end_head/end_sec."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+        e = bytes([0x80, 1, 1, 0, 0x83, end_head, end_sec, 0xff]) + struct.pack("<II", 2048, size // 512 - 2048)
+        f.seek(0x1be)
+        f.write(e)
+        f.seek(510)
+        f.write(b"\x55\xaa")
+
+
+def geometry(binary, img):
+    qmp = [b'{"execute":"qmp_capabilities"}'] + [
+        b'{"execute":"qom-get","arguments":{"path":"/machine/peripheral/disk","property":"%s"}}' % p
+        for p in (b"cyls", b"heads", b"secs", b"bios-chs-trans")] + [b'{"execute":"quit"}']
+    _, out = run(binary, ["-nodefaults", "-display", "none", "-S", "-qmp", "stdio",
+                          "-drive", f"file={img},format=raw,if=none,id=d0", "-device", "ide-hd,drive=d0,id=disk"],
+                 b"\n".join(qmp), 20)
+    vals = []
+    for line in out.splitlines():
+        m = json.loads(line) if line.startswith("{") else {}
+        if "return" in m and m["return"] != {}:
+            vals.append(str(m["return"]).strip('"'))
+    return vals
+
+
+def start_geometry(d):
+    """CHS geometry and BIOS translation as QEMU guesses them (MBR partition
+    table, else 16 heads / 63 sectors), read back with qom-get."""
+    cases = [("no MBR", None, None, 1 << 20, ["2", "16", "63", "none"]),
+             ("MBR 255 heads", 254, 63, 64 << 20, ["130", "16", "63", "large"]),
+             ("MBR 16 heads", 15, 63, 64 << 20, ["130", "16", "63", "none"]),
+             ("MBR 4 heads 32 sectors", 3, 32, 8 << 20, ["128", "4", "32", "none"]),
+             ("MBR 255 heads, 2 GiB", 254, 63, 2 << 30, ["4161", "16", "63", "large"])]
+    for name, head, sec, size, want in cases:
+        img = os.path.join(d, "geo.img")
+        if head is None:
+            with open(img, "wb") as f:
+                f.truncate(size)
+        else:
+            mbr_image(img, head, sec, size)
+        mine = geometry(KEMU, img)
+        ok = mine == want
+        if QEMU:
+            ok = ok and mine == geometry(QEMU, img)
+        r.check(f"geometry: {name}: cyls/heads/secs/bios-chs-trans {want}", ok, mine)
+        os.unlink(img)
+
+
 def start_pci():
     mine = pci_entry(KEMU)
     r.check("query-pci: piix3-ide at 00:01.1 even with -nodefaults", mine == PCI_ENTRY, mine)
@@ -626,6 +675,7 @@ def main():
         start_seabios(d, accel)
         start_tray(d)
         start_pci()
+        start_geometry(d)
         start_abuse(d, accel)
         if QEMU_IMG and QEMU_IO and shutil.which("cpio"):
             start_linux(d, pio=False)
