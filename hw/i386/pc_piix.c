@@ -6,6 +6,7 @@
  */
 #include "hw/display.h"
 #include "hw/i386/pc.h"
+#include "hw/ide.h"
 #include "hw/machine.h"
 #include "util/module.h"
 
@@ -18,10 +19,12 @@ static const char *const pc_versions[] = {
     "2.3", "2.2", "2.1", "2.0", "1.7", "1.6", "1.5", "1.4",
 };
 
-/* pc_init, then QEMU's default display device (00:02.0 VGA) */
+/* The board, QEMU's default display device (00:02.0 VGA), then the
+ * on-board IDE function 00:01.1 (present even with -nodefaults, as in
+ * QEMU, created after the VGA as there) and the devices of -drive if=ide. */
 static bool pc_piix_init(Machine *m, Error **errp)
 {
-    return pc_init(m, errp) && pc_vga_init(m->pci_bus, errp);
+    return pc_init(m, errp) && pc_vga_init(m->pci_bus, errp) && pc_ide_init(m->pci_bus, errp);
 }
 
 MODULE_INIT(pc_machines_register)
