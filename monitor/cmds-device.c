@@ -100,7 +100,7 @@ static bool device_add_opts(KVDict *opts, Error **errp)
         error_setg(errp, "Parameter 'driver' expects a non-abstract device type");
         return false;
     }
-    if (!cls->user_creatable) {
+    if (!cls->user_creatable || cls->no_hotplug) {
         error_setg(errp, "Parameter 'driver' expects a pluggable device type");
         return false;
     }

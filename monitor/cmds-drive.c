@@ -20,8 +20,8 @@
 
 /* ---------------------------------------------------------- helpers */
 
-/* QOM path QEMU reports as "qdev": virtio devices expose their backend
- * through the child "virtio-backend". */
+/* What QEMU reports as "qdev" (blk_get_attached_dev_id): the device id, or
+ * its QOM path; a virtio proxy attaches its id-less "virtio-backend" child. */
 static char *blk_qdev_path(BlockBackend *blk)
 {
     DeviceState *dev = blk_get_attached_dev(blk);
@@ -31,7 +31,7 @@ static char *blk_qdev_path(BlockBackend *blk)
     if (g_str_has_prefix(dev->cls->name, "virtio-")) {
         return g_strdup_printf("%s/virtio-backend", dev->canonical_path);
     }
-    return g_strdup(dev->canonical_path);
+    return g_strdup(dev->id ? dev->id : dev->canonical_path);
 }
 
 static bool blk_listed(BlockBackend *blk)
@@ -462,7 +462,8 @@ static JsonValue *qmp_blockdev_change_medium(Monitor *mon, JsonObject *args, Err
     }
     const char *label = blk_label(args);
     const char *mode = json_object_get_str(args, "read-only-mode");
-    bool ro = blk_get_root_read_only(blk);
+    /* a CD-ROM (a device with a tray) only ever gets read-only media */
+    bool ro = blk_get_root_read_only(blk) || dev_has_tray(blk);
     if (mode && !strcmp(mode, "read-only")) {
         ro = true;
     } else if (mode && !strcmp(mode, "read-write")) {

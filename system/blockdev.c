@@ -336,15 +336,15 @@ bool drive_prop_attach(DeviceState *dev, const char *prop, const char *name,
 {
     BlockBackend *blk = blk_by_name(name);
     if (blk) {
-        if (blk_get_attached_dev(blk)) {
-            error_setg(errp, "Drive '%s' is already in use by another device", name);
-            return false;
-        }
         DriveInfo *d = drive_by_blk(blk);
         if (d && d->auto_connected && d->type != IF_NONE) {
             error_setg(errp, "Drive '%s' is already in use because it has been automatically "
                        "connected to another device (did you need 'if=none' in the drive "
                        "options?)", name);
+            return false;
+        }
+        if (blk_get_attached_dev(blk)) {
+            error_setg(errp, "Drive '%s' is already in use by another device", name);
             return false;
         }
         blk_attach_dev(blk, dev);

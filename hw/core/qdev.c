@@ -216,7 +216,7 @@ bool dev_realize(DeviceState *dev, Bus *bus, Error **errp)
             return false;
         }
         if (strcmp(bus->type, cls->bus_type)) {
-            error_setg(errp, "Bus '%s' is not a '%s' bus", bus->name, cls->bus_type);
+            error_setg(errp, "Device '%s' can't go on %s bus", cls->name, bus->type);
             return false;
         }
         if (bus->max_dev && (int)bus->children->len >= bus->max_dev) {

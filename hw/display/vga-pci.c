@@ -246,6 +246,7 @@ static const DeviceClass vga_pci_class = {
     .instance_size = sizeof(PCIVGAState),
     .props = vga_pci_props,
     .user_creatable = true,
+    .no_hotplug = true,
     .realize = vga_pci_realize,
     .reset = vga_pci_reset,
 };

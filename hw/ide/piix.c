@@ -166,6 +166,7 @@ static const DeviceClass piix3_ide_class = {
     .parent = &pci_device_class,
     .instance_size = sizeof(PIIXIDEState),
     .user_creatable = true,
+    .no_hotplug = true,
     .realize = piix_ide_realize,
     .reset = piix_ide_reset,
 };

@@ -90,7 +90,6 @@ void pci_config_set_ids(PCIDevice *d, uint16_t vendor, uint16_t device, uint16_t
     d->w1cmask[PCI_STATUS + 1] = 0xf9;          /* error bits are write-1-to-clear */
     d->wmask[PCI_INTERRUPT_LINE] = 0xff;
     d->wmask[0x0c] = 0xff;                       /* cache line size */
-    d->wmask[0x0d] = 0xff;                       /* latency timer */
     if (d->multifunction) {
         d->config[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MULTI_FUNCTION;
     }

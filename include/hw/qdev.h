@@ -53,6 +53,7 @@ struct DeviceClass {
     size_t instance_size;              /* DeviceState embedded first */
     const Property *props;             /* terminated by DEFINE_PROP_END */
     bool user_creatable;
+    bool no_hotplug;                   /* -device only: device_add refuses it (QEMU's !hotpluggable) */
     bool (*realize)(DeviceState *dev, Error **errp);
     void (*reset)(DeviceState *dev);
     void (*unrealize)(DeviceState *dev);
