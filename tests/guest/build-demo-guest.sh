@@ -13,7 +13,7 @@
 # kemu.root=/dev/vda the initramfs mounts it and continues there
 # (/bootcount.sh N counts boots in /var/bootcount and reboots until N).
 # The virtio_blk, virtio_net, virtio_pci, ext4 (+crc32c_generic), ata_piix,
-# sd_mod, sr_mod, isofs, e1000 and uhci-hcd modules (with their
+# sd_mod, sr_mod, isofs, e1000, uhci-hcd and virtio_balloon modules (with their
 # dependencies from modules.dep) are included and loaded when present.
 # Missing packages (linux-image-amd64, busybox-static, cpio) are installed
 # with apt-get when running as root.
@@ -88,7 +88,7 @@ fi
 MODDIR=/lib/modules/$KVER
 : > etc/kemu-modules
 if [ -r "$MODDIR/modules.dep" ]; then
-    for want in virtio_pci virtio_blk virtio_net ext4 crc32c_generic ata_piix sd_mod sr_mod isofs e1000 uhci-hcd; do
+    for want in virtio_pci virtio_blk virtio_net ext4 crc32c_generic ata_piix sd_mod sr_mod isofs e1000 uhci-hcd virtio_balloon; do
         line=$(grep -E "/$want\.ko(\.[a-z]+)?:" "$MODDIR/modules.dep" || true)
         [ -n "$line" ] || continue
         mod=${line%%:*}
